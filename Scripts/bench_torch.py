@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer for attnchat's inference benchmark.
+
+Builds a random GPT-2 (transformers GPT2LMHeadModel, float32, eval mode, fixed seed) of the
+given shape and measures, on the CPU with the given number of threads:
+
+  prefill tokens/s  one forward pass over P random tokens (with the KV cache being built, as
+                    generate() does); best of 3 after a warm-up; P / time.
+  decode tokens/s   model.generate(greedy, KV cache, min_new_tokens = max_new_tokens = G) from
+                    a P-token prompt; best of 3 after a warm-up;
+                    G / (best generate time - best prefill time).
+                    (generate's first new token comes out of its prefill, so strictly this is
+                    G tokens over G-1 decode steps; the bias is small for G >= 64 and the same
+                    definition is used for attnchat's side.)
+
+Why: DESIGN.md requires every performance claim to run its peer on the same machine in the
+same run and print the ratio; this is that peer. With --save-dir the very same weights are
+written (save_pretrained, safetensors: config.json + model.safetensors) so that attnchat can
+load and time exactly the same model.
+
+Prints one human-readable line; with --json, one JSON object on stdout instead:
+  {"prefill_tokens_per_s", "decode_tokens_per_s", "torch", "transformers", "threads",
+   "attn_implementation", ...shape and timing fields}
+
+Example (GPT-2 small shape):
+  .venv/bin/python Scripts/bench_torch.py --layers 12 --heads 12 --embd 768 --vocab 50257 \\
+      --ctx 1024 --prompt-tokens 128 --new-tokens 64 --threads 2 --json
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import torch
+import transformers
+from transformers import GPT2Config, GPT2LMHeadModel
+
+SEED = 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--layers", type=int, required=True)
+    p.add_argument("--heads", type=int, required=True)
+    p.add_argument("--embd", type=int, required=True)
+    p.add_argument("--vocab", type=int, required=True)
+    p.add_argument("--ctx", type=int, required=True)
+    p.add_argument("--prompt-tokens", type=int, required=True)
+    p.add_argument("--new-tokens", type=int, required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up (best is kept)")
+    p.add_argument("--save-dir", help="also save the model here (save_pretrained, safetensors)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
+    a = p.parse_args(argv)
+    if a.prompt_tokens < 1 or a.new_tokens < 1 or a.prompt_tokens + a.new_tokens > a.ctx:
+        p.error("need 1 <= prompt-tokens, 1 <= new-tokens and prompt-tokens + new-tokens <= ctx")
+    if a.embd % a.heads:
+        p.error("embd must be divisible by heads")
+    return a
+
+
+def build_model(a):
+    special = min(50256, a.vocab - 1)  # GPT-2's <|endoftext|>, or the last id of a smaller vocab
+    config = GPT2Config(vocab_size=a.vocab, n_positions=a.ctx, n_embd=a.embd, n_layer=a.layers,
+                        n_head=a.heads, bos_token_id=special, eos_token_id=special)
+    torch.manual_seed(SEED)
+    model = GPT2LMHeadModel(config)  # attention implementation: transformers' default choice
+    model.eval()
+    return model
+
+
+def best_time(fn, repeats):
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(a.threads)
+
+    model = build_model(a)
+    if a.save_dir:
+        model.save_pretrained(a.save_dir, safe_serialization=True)
+
+    gen = torch.Generator().manual_seed(SEED + 1)
+    prompt = torch.randint(0, a.vocab, (1, a.prompt_tokens), generator=gen)
+    mask = torch.ones_like(prompt)
+    eos = model.config.eos_token_id
+
+    with torch.inference_mode():
+        def prefill():
+            model(prompt, attention_mask=mask, use_cache=True)
+
+        def generate():
+            out = model.generate(prompt, attention_mask=mask, do_sample=False, use_cache=True,
+                                 max_new_tokens=a.new_tokens, min_new_tokens=a.new_tokens,
+                                 pad_token_id=eos)
+            assert out.shape[1] == a.prompt_tokens + a.new_tokens, out.shape
+
+        t_prefill = best_time(prefill, a.repeats)
+        t_generate = best_time(generate, a.repeats)
+
+    decode_time = t_generate - t_prefill
+    result = {
+        "prefill_tokens_per_s": a.prompt_tokens / t_prefill,
+        "decode_tokens_per_s": a.new_tokens / decode_time if decode_time > 0 else None,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "threads": torch.get_num_threads(),
+        "attn_implementation": model.config._attn_implementation,
+        "layers": a.layers, "heads": a.heads, "embd": a.embd, "vocab": a.vocab, "ctx": a.ctx,
+        "prompt_tokens": a.prompt_tokens, "new_tokens": a.new_tokens,
+        "prefill_s": t_prefill, "generate_s": t_generate,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
+    if a.json:
+        print(json.dumps(result))
+    else:
+        dec = result["decode_tokens_per_s"]
+        dec_text = f"{dec:.1f} tok/s" if dec else "n/a (generate took no longer than prefill)"
+        print(f"torch {result['torch']} / transformers {result['transformers']} ({result['attn_implementation']}), "
+              f"{result['threads']} threads, {a.layers}L {a.heads}H d{a.embd} V{a.vocab} ctx{a.ctx}: "
+              f"prefill {result['prefill_tokens_per_s']:.1f} tok/s (P={a.prompt_tokens}), "
+              f"decode {dec_text} (G={a.new_tokens})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

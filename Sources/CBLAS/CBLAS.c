@@ -1,0 +1,1 @@
+// Intentionally empty: SwiftPM needs one source file to make CBLAS a C target.

@@ -1,0 +1,77 @@
+import Foundation
+
+// The two position encodings that are not learned weights. (Learned positions are a table
+// in the checkpoint, added like the token embedding.)
+
+/// The sinusoidal table of "Attention Is All You Need" §3.5, (maxT, C) row-major:
+/// PE(pos, 2i) = sin(pos / 10000^(2i/C)), PE(pos, 2i+1) = cos(pos / 10000^(2i/C)).
+public func sinusoidalTable(positions maxT: Int, width C: Int) -> [Float] {
+    var table = [Float](repeating: 0, count: maxT * C)
+    for pos in 0..<maxT {
+        for i in stride(from: 0, to: C, by: 2) {
+            let angle = Double(pos) / pow(10_000, Double(i) / Double(C))
+            table[pos * C + i] = Float(sin(angle))
+            if i + 1 < C { table[pos * C + i + 1] = Float(cos(angle)) }
+        }
+    }
+    return table
+}
+
+/// cos and sin of the rotary angles pos·θ^(−2i/hs), each (maxT, hs/2) row-major.
+public func rotaryTables(positions maxT: Int, headSize hs: Int, theta: Float) -> (cos: [Float], sin: [Float]) {
+    let half = hs / 2
+    var cosTable = [Float](repeating: 0, count: maxT * half)
+    var sinTable = [Float](repeating: 0, count: maxT * half)
+    for pos in 0..<maxT {
+        for i in 0..<half {
+            let angle = Double(pos) * pow(Double(theta), -2 * Double(i) / Double(hs))
+            cosTable[pos * half + i] = Float(cos(angle))
+            sinTable[pos * half + i] = Float(sin(angle))
+        }
+    }
+    return (cosTable, sinTable)
+}
+
+/// Rotary position embedding (RoFormer, Su et al. 2021), applied in place to queries or keys:
+/// each pair (x₂ᵢ, x₂ᵢ₊₁) of every head is rotated by the angle pos·θ^(−2i/hs).
+/// Rotating q by its position and k by its own makes q·k depend only on their distance, which
+/// is why this is the relative encoding.
+///
+/// - Parameters:
+///   - x: (T, stride) rows for positions p0..<p0+T; head h at offset h·hs.
+///   - cos, sin: the tables of `rotaryTables`, (maxT, hs/2).
+public func rotaryForward(
+    x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+) {
+    let half = hs / 2
+    for t in 0..<T {
+        let c = cos + (p0 + t) * half
+        let s = sin + (p0 + t) * half
+        for h in 0..<H {
+            let v = x + t * stride + h * hs
+            for i in 0..<half {
+                let a = v[2 * i], b = v[2 * i + 1]
+                v[2 * i] = a * c[i] - b * s[i]
+                v[2 * i + 1] = a * s[i] + b * c[i]
+            }
+        }
+    }
+}
+
+/// The reference for `rotaryForward`: angles computed directly in Double.
+public func rotaryForwardNaive(
+    x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
+    headSize hs: Int, theta: Float
+) {
+    for t in 0..<T {
+        for h in 0..<H {
+            for i in 0..<(hs / 2) {
+                let angle = Double(p0 + t) * pow(Double(theta), -2 * Double(i) / Double(hs))
+                let a = Double(x[t * stride + h * hs + 2 * i]), b = Double(x[t * stride + h * hs + 2 * i + 1])
+                x[t * stride + h * hs + 2 * i] = Float(a * Foundation.cos(angle) - b * Foundation.sin(angle))
+                x[t * stride + h * hs + 2 * i + 1] = Float(a * Foundation.sin(angle) + b * Foundation.cos(angle))
+            }
+        }
+    }
+}

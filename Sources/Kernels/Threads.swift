@@ -1,0 +1,54 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// How many threads attnchat's parallel loops and OpenBLAS use: every core unless
+/// `ATTNCHAT_THREADS` says otherwise.
+///
+/// OpenBLAS and `parallelFor` are given the same number of threads and take turns: every kernel
+/// finishes before the next starts, so the two pools never run at once and never oversubscribe.
+public enum Threads {
+    /// The thread count, read once from `ATTNCHAT_THREADS` (a positive integer) or the core count.
+    public static let count: Int = {
+        if let text = ProcessInfo.processInfo.environment["ATTNCHAT_THREADS"],
+            let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0
+        {
+            return min(n, 256)
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    private static let configured: Void = { openblas_set_num_threads(Int32(count)) }()
+
+    /// Applies `count` to OpenBLAS. Idempotent; every model entry point calls it.
+    public static func configure() { _ = configured }
+
+    /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), which `OPENBLAS_CORETYPE` can force.
+    public static var blasCoreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+}
+
+/// Runs `body` over `0..<count` split into contiguous chunks, one per thread, on at most
+/// `Threads.count` threads. Work smaller than `minimumPerThread` items per thread runs inline, since
+/// waking a thread costs a few microseconds.
+///
+/// `body` must only write to memory that belongs to its own range.
+@inlinable
+public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = min(Threads.count, count / max(1, minimumPerThread))
+    if threads <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        // concurrentPerform wants a Sendable closure; the chunks are disjoint by construction.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: threads) { chunk in
+            let start = count * chunk / threads
+            let end = count * (chunk + 1) / threads
+            if start < end { body(start..<end) }
+        }
+    }
+}
