@@ -26,18 +26,25 @@ let package = Package(
                 .linkedLibrary("openblas"),
             ]),
         .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: simdBaseline),
-        .target(name: "GPT", dependencies: ["Kernels"], swiftSettings: simdBaseline),
+        // A strict JSON parser (duplicate keys, line/column errors) for headers, configs, corpora.
+        .target(name: "JSON"),
+        // safetensors read (memory-mapped, validated before any allocation) and atomic write.
+        .target(name: "Safetensors", dependencies: ["JSON"]),
+        .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
+        .target(name: "Sampling", swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
-                "GPT", "Kernels",
+                "GPT", "Kernels", "Sampling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "GPTTests", dependencies: ["GPT", "Kernels"],
+            name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
-        .testTarget(name: "CLITests", dependencies: ["attnchat"], swiftSettings: simdBaseline),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
+        .testTarget(
+            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors"], swiftSettings: simdBaseline),
     ]
 )

@@ -66,7 +66,8 @@ public final class GPTState {
         length = count
     }
 
-    /// The logits of the latest token, (V). Valid until the next forward call.
+    /// The logits of the latest token, (V). The buffer belongs to this state: it is valid while the
+    /// state lives and until the next forward call; copy it (`Array(...)`) to keep it.
     public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: logitsBuffer, count: model.config.vocabSize) }
 
     /// Appends `tokens` to the context (GEMM path) and returns the logits after the last one.

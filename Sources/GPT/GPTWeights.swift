@@ -85,6 +85,11 @@ public final class GPTWeights: @unchecked Sendable {
         try body(UnsafeMutableBufferPointer(start: storage + tensor.offset, count: tensor.count))
     }
 
+    /// The storage of one tensor, for loaders in this module before the weights are shared.
+    func mutableBuffer(_ tensor: Tensor) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: storage + tensor.offset, count: tensor.count)
+    }
+
     /// A pointer to the parameter at `offset`.
     @inlinable func pointer(_ offset: Int) -> UnsafePointer<Float> { UnsafePointer(storage + offset) }
 

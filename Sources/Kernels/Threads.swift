@@ -18,13 +18,18 @@ public enum Threads {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    private static let configured: Void = { openblas_set_num_threads(Int32(count)) }()
+    private static let configured: Void = {
+        attnchat_select_blas_core()
+        openblas_set_num_threads(Int32(count))
+    }()
 
-    /// Applies `count` to OpenBLAS. Idempotent; every model entry point calls it.
+    /// Chooses OpenBLAS's kernels for this CPU (unless `OPENBLAS_CORETYPE` is set) and applies
+    /// `count` to it. Idempotent; every BLAS-calling kernel calls it first.
     public static func configure() { _ = configured }
 
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), which `OPENBLAS_CORETYPE` can force.
     public static var blasCoreName: String {
+        configure()
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)
     }

@@ -22,4 +22,8 @@ int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
+/// Re-chooses OpenBLAS's kernels for this CPU unless OPENBLAS_CORETYPE is set (see CBLAS.c).
+/// Call once, before the first BLAS call.
+void attnchat_select_blas_core(void);
+
 #endif

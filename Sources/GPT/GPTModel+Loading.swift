@@ -1,0 +1,176 @@
+import Foundation
+import JSON
+import Safetensors
+
+// Where a model comes from:
+// - an attnchat `.safetensors` file: GPT-2 tensor names, the config as JSON in `__metadata__`;
+// - a Hugging Face directory: `config.json` + `model.safetensors` (GPT-2, DistilGPT2, DialoGPT),
+//   names optionally prefixed `transformer.`, `lm_head.weight` tied or absent, and the old
+//   checkpoints' causal-mask buffers `h.N.attn.bias` / `h.N.attn.masked_bias`, which are ignored.
+
+/// What `GPTModel.load` found, for `attnchat info` and the UI's status bar.
+public struct ModelSource: Sendable {
+    /// The weights file.
+    public let path: String
+    /// Stored dtypes of the loaded tensors, e.g. ["F32"].
+    public let dtypes: [String]
+    /// Bytes of tensor data in the file.
+    public let fileBytes: Int
+}
+
+extension GPTModel {
+    /// The `__metadata__` keys of attnchat's own files.
+    public static let formatKey = "format", formatName = "attnchat-gpt"
+    public static let versionKey = "format_version", currentVersion = 1
+    public static let configKey = "config"
+
+    /// Loads a model from an attnchat `.safetensors` file or a Hugging Face GPT-2 directory.
+    /// - Throws: `GPTError` naming the file, field or tensor; never traps on a bad file.
+    public static func load(path: String) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .missingModel(path: path, reason: "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let configPath = (path as NSString).appendingPathComponent("config.json")
+            let weightsPath = (path as NSString).appendingPathComponent("model.safetensors")
+            guard FileManager.default.fileExists(atPath: configPath) else {
+                throw .missingModel(path: path, reason: "directory has no config.json (expected a Hugging Face GPT-2 layout)")
+            }
+            guard FileManager.default.fileExists(atPath: weightsPath) else {
+                throw .missingModel(path: path, reason: "directory has no model.safetensors")
+            }
+            let config = try huggingFaceConfig(path: configPath)
+            return try load(file: try open(weightsPath), config: config)
+        }
+        let file = try open(path)
+        return try load(file: file, config: try attnchatConfig(metadata: file.metadata, path: path))
+    }
+
+    /// Loads an attnchat safetensors file held in memory (the embedded default model).
+    public static func load(bytes: some Collection<UInt8>, name: String) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(bytes: bytes, name: name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
+        return try load(file: file, config: try attnchatConfig(metadata: file.metadata, path: name))
+    }
+
+    private static func open(_ path: String) throws(GPTError) -> SafetensorsFile {
+        do { return try SafetensorsFile(path: path) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
+    }
+
+    /// Copies the tensors of `file` into fresh weights for `config`, checking names and shapes.
+    static func load(file: SafetensorsFile, config: GPTConfig) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+        try config.validate()
+        let path = file.path
+        var byName: [String: TensorInfo] = [:]
+        var unexpected: [String] = []
+        var lmHead: TensorInfo?
+        for info in file.tensors {
+            let name = info.name.hasPrefix("transformer.") ? String(info.name.dropFirst("transformer.".count)) : info.name
+            if name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") {
+                continue  // the causal mask as a buffer: attention applies it by construction
+            }
+            if name == "lm_head.weight" {
+                lmHead = info
+                continue
+            }
+            if byName.updateValue(info, forKey: name) != nil { unexpected.append(info.name) }
+        }
+        let weights = GPTWeights(config: config)
+        let known = Set(weights.tensors.map(\.name))
+        unexpected += byName.keys.filter { !known.contains($0) }.sorted()
+        if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected) }
+        var dtypes = Set<String>()
+        var bytes = 0
+        for tensor in weights.tensors {
+            guard let info = byName[tensor.name] else {
+                throw .missingTensor(path: path, name: tensor.name, expectedShape: tensor.shape)
+            }
+            guard info.shape == tensor.shape else {
+                throw .shapeMismatch(path: path, name: info.name, expected: tensor.shape, actual: info.shape)
+            }
+            do {
+                try file.copyFloats(info.name, into: weights.mutableBuffer(tensor))
+            } catch {
+                throw .weights(message: error.description, exitCode: error.exitCode)
+            }
+            dtypes.insert(info.dtype.rawValue)
+            bytes += info.byteCount
+        }
+        if let lmHead {
+            // attnchat ties the LM head to the token embedding; an untied head would be silently wrong.
+            let wte = weights.tensors[0]
+            guard lmHead.shape == wte.shape else {
+                throw .shapeMismatch(path: path, name: lmHead.name, expected: wte.shape, actual: lmHead.shape)
+            }
+            let head: [Float]
+            do { head = try file.floats(lmHead.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
+            let tied = weights.withTensor(wte) { $0.elementsEqual(head) }
+            if !tied { throw .badConfig(path: path, reason: "tensor \"\(lmHead.name)\" differs from the token embedding; only a tied LM head is supported") }
+        }
+        let source = ModelSource(path: path, dtypes: dtypes.sorted(), fileBytes: bytes)
+        return (GPTModel(weights: weights), source)
+    }
+
+    /// Reads the config attnchat stores in `__metadata__`.
+    static func attnchatConfig(metadata: [String: String], path: String) throws(GPTError) -> GPTConfig {
+        guard metadata[formatKey] == formatName, let versionText = metadata[versionKey], let configText = metadata[configKey] else {
+            throw .badConfig(path: path, reason: "no attnchat config in __metadata__ (a Hugging Face checkpoint is loaded from its directory, with config.json)")
+        }
+        guard Int(versionText) == currentVersion else {
+            throw .badConfig(path: path, reason: "unsupported version \(versionText) (expected \(currentVersion))")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(configText) } catch { throw .badConfig(path: path, reason: "__metadata__ config: \(error)") }
+        guard let object = json.objectValue else { throw .badConfig(path: path, reason: "__metadata__ config is not a JSON object") }
+        let allowed: Set<String> = ["vocab_size", "n_positions", "n_layer", "n_head", "n_embd", "n_inner", "layer_norm_epsilon", "positional", "rope_theta"]
+        if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
+            throw .badConfig(path: path, reason: "__metadata__ config: unknown field \"\(unknown)\"")
+        }
+        return try config(from: object, path: path)
+    }
+
+    /// Reads a Hugging Face GPT-2 `config.json`; fields it has that attnchat does not use are ignored.
+    static func huggingFaceConfig(path: String) throws(GPTError) -> GPTConfig {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw .missingModel(path: path, reason: "cannot read: \(error.localizedDescription)") }
+        let json: JSONValue
+        do { json = try JSONValue.parse(data) } catch { throw .badConfig(path: path, reason: "\(error)") }
+        guard let object = json.objectValue else { throw .badConfig(path: path, reason: "not a JSON object") }
+        if let type = object["model_type"]?.stringValue, type != "gpt2" {
+            throw .badConfig(path: path, reason: "model_type \"\(type)\" is not supported (expected \"gpt2\")")
+        }
+        if let activation = object["activation_function"]?.stringValue, !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(activation) {
+            throw .badConfig(path: path, reason: "activation_function \"\(activation)\" is not supported (expected \"gelu_new\")")
+        }
+        return try config(from: object, path: path)
+    }
+
+    private static func config(from object: JSONObject, path: String) throws(GPTError) -> GPTConfig {
+        func integer(_ key: String, _ alternative: String? = nil) throws(GPTError) -> Int {
+            guard let value = object[key] ?? alternative.flatMap({ object[$0] }) else { throw .badConfig(path: path, reason: "missing field \"\(key)\"") }
+            guard let n = value.intValue else { throw .badConfig(path: path, reason: "field \"\(key)\" is not an integer") }
+            return n
+        }
+        var mlpWidth: Int?
+        if let inner = object["n_inner"], !inner.isNull {
+            guard let n = inner.intValue else { throw .badConfig(path: path, reason: "field \"n_inner\" is not an integer") }
+            mlpWidth = n
+        }
+        var positional = GPTConfig.Positional.learned
+        if let p = object["positional"] {
+            guard let text = p.stringValue, let value = GPTConfig.Positional(rawValue: text) else {
+                throw .badConfig(path: path, reason: "field \"positional\" must be one of learned, sinusoidal, rope")
+            }
+            positional = value
+        }
+        let epsilon = object["layer_norm_epsilon"]?.doubleValue ?? 1e-5
+        let theta = object["rope_theta"]?.doubleValue ?? 10_000
+        let config = GPTConfig(
+            vocabSize: try integer("vocab_size"), contextLength: try integer("n_positions", "n_ctx"),
+            layers: try integer("n_layer"), heads: try integer("n_head"), width: try integer("n_embd"),
+            mlpWidth: mlpWidth, layerNormEpsilon: Float(epsilon), positional: positional, ropeTheta: Float(theta))
+        try config.validate()
+        return config
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import GPT
+import JSON
+import Kernels
+
+/// `attnchat bench`: memory bandwidth, prefill and decode speed, and the cost of attention capture.
+/// `Scripts/bench` runs it next to PyTorch on the same weights and prints the ratios.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure memory bandwidth and the model's prefill and decode speed.",
+        discussion: "Without --model, a randomly initialised model of --shape is used.")
+
+    enum Shape: String, ExpressibleByArgument, CaseIterable {
+        case gpt2Small = "gpt2-small", default4x256 = "4x256"
+        var config: GPTConfig {
+            switch self {
+            case .gpt2Small: return GPTConfig(vocabSize: 50_257, contextLength: 1024, layers: 12, heads: 12, width: 768)
+            case .default4x256: return GPTConfig(vocabSize: 4096, contextLength: 256, layers: 4, heads: 4, width: 256)
+            }
+        }
+    }
+
+    @Option(name: .long, help: "A model to measure (file or Hugging Face directory).")
+    var model: String?
+
+    @Option(name: .long, help: "Shape of the random model when no --model is given: \(Shape.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var shape: Shape = .default4x256
+
+    @Option(name: .long, help: "Prompt length for the prefill measurement.")
+    var promptTokens = 128
+
+    @Option(name: .long, help: "Tokens decoded for the decode measurement.")
+    var newTokens = 128
+
+    @Option(name: .long, help: "Repetitions; the best is reported.")
+    var repeats = 3
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard promptTokens > 0, newTokens > 0, repeats > 0 else { throw ValidationError("--prompt-tokens, --new-tokens and --repeats must be positive") }
+    }
+
+    func run() throws {
+        let gpt: GPTModel
+        if let model {
+            gpt = try GPTModel.load(path: model).model
+        } else {
+            let weights = GPTWeights(config: shape.config)
+            weights.initialiseRandomly(seed: 1)
+            gpt = GPTModel(weights: weights)
+        }
+        let c = gpt.config
+        guard promptTokens + newTokens <= c.contextLength else {
+            throw UsageError(description: "--prompt-tokens + --new-tokens (\(promptTokens + newTokens)) exceeds the context (\(c.contextLength))")
+        }
+        var rng = SystemRandomNumberGenerator()
+        let prompt = (0..<promptTokens).map { _ in Int.random(in: 0..<c.vocabSize, using: &rng) }
+        let state = GPTState(model: gpt)
+
+        let triad = measureTriad()
+        var prefill = Double.infinity
+        var decode = Double.infinity
+        var decodeCapture = Double.infinity
+        for _ in 0..<repeats {
+            state.reset()
+            prefill = min(prefill, try time { try state.prefill(prompt) })
+            for capture in [false, true] {
+                state.truncate(to: promptTokens)
+                var token = prompt[promptTokens - 1]
+                let seconds = try time {
+                    for _ in 0..<newTokens {
+                        let logits = try state.decode(token)
+                        if capture { _ = state.attentionSnapshot() }
+                        token = argmax(logits)
+                    }
+                }
+                if capture { decodeCapture = min(decodeCapture, seconds) } else { decode = min(decode, seconds) }
+            }
+        }
+        // Every weight but the position table is read once per decoded token.
+        let bytesPerToken = 4 * (c.parameterCount - (c.positional == .learned ? c.contextLength * c.width : 0))
+        let results: [(String, Double)] = [
+            ("triad_gb_per_s", triad),
+            ("prefill_tokens_per_s", Double(promptTokens) / prefill),
+            ("decode_tokens_per_s", Double(newTokens) / decode),
+            ("decode_capture_tokens_per_s", Double(newTokens) / decodeCapture),
+            ("capture_overhead_percent", 100 * (decodeCapture - decode) / decode),
+            ("bandwidth_bound_tokens_per_s", triad * 1e9 / Double(bytesPerToken)),
+        ]
+        if json {
+            var object: JSONObject = [
+                "layers": .integer(Int64(c.layers)), "width": .integer(Int64(c.width)), "vocab_size": .integer(Int64(c.vocabSize)),
+                "threads": .integer(Int64(Threads.count)), "blas_core": .string(Threads.blasCoreName),
+                "prompt_tokens": .integer(Int64(promptTokens)), "new_tokens": .integer(Int64(newTokens)),
+            ]
+            for (key, value) in results { object[key] = .number((value * 100).rounded() / 100) }
+            print(JSONValue.object(object).serialized())
+        } else {
+            print("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)")
+            for (key, value) in results { print(String(format: "%-30@ %10.2f", key as NSString, value)) }
+        }
+    }
+
+    private func time(_ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    private func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        return best
+    }
+
+    /// STREAM's triad a[i] = b[i] + s·c[i] over arrays far larger than the caches, on all threads:
+    /// the bandwidth decode is bound by. Counts 12 bytes per element (two reads, one write).
+    private func measureTriad() -> Double {
+        let n = 1 << 25
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n), b = UnsafeMutablePointer<Float>.allocate(capacity: n), cc = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { a.deallocate(); b.deallocate(); cc.deallocate() }
+        nonisolated(unsafe) let (pa, pb, pc) = (a, b, cc)  // each thread writes its own range
+        parallelFor(n) { range in
+            for i in range { pa[i] = 0; pb[i] = 1; pc[i] = 2 }
+        }
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            parallelFor(n) { range in
+                let s = FloatVector(repeating: 3)
+                var i = range.lowerBound
+                while i + 16 <= range.upperBound {
+                    let v = UnsafeRawPointer(pb + i).loadUnaligned(as: FloatVector.self) + s * UnsafeRawPointer(pc + i).loadUnaligned(as: FloatVector.self)
+                    UnsafeMutableRawPointer(pa + i).storeBytes(of: v, as: FloatVector.self)
+                    i += 16
+                }
+                while i < range.upperBound { pa[i] = pb[i] + 3 * pc[i]; i += 1 }
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return Double(12 * n) / best / 1e9
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@Suite struct GenerateCommandTests {
+    static let prompt = "43 131 135 233 216"
+    /// tiny-odd's greedy continuation according to transformers (Fixtures/tiny-odd/expected.json).
+    static let pytorchGreedy = "48 187 280 280 280 280 280 280 280 280 280 280 194 194 194 280 280 280 280 280"
+
+    /// OpenBLAS picks different kernels with and without OPENBLAS_CORETYPE; both must be right.
+    @Test(arguments: [nil, "Haswell", "SkylakeX", "Prescott"] as [String?])
+    func greedyMatchesPyTorchWithEveryBlasKernel(coreType: String?) throws {
+        let r = try CLI.run(
+            ["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", Self.prompt, "--max-tokens", "20", "--temperature", "0", "--ids"],
+            environment: ["OPENBLAS_CORETYPE": coreType])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.pytorchGreedy + "\n")
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func sameSeedSameTokensOtherSeedOtherTokens() throws {
+        func sample(_ seed: Int) throws -> String {
+            try CLI.run(["generate", "--model", CLI.fixture("small"), "--prompt-ids", "1 2 3", "--max-tokens", "30", "--temperature", "1", "--seed", "\(seed)", "--ids"]).stdout
+        }
+        let a = try sample(7)
+        #expect(a.split(separator: " ").count == 30)
+        #expect(try sample(7) == a)
+        #expect(try sample(8) != a)
+    }
+
+    @Test func stopsAtTheContextWithANotice() throws {
+        let r = try CLI.run(["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", Array(repeating: "5", count: 60).joined(separator: " "), "--max-tokens", "10", "--temperature", "0", "--ids"])
+        #expect(r.status == 0)
+        #expect(r.stdout.split(separator: " ").count == 4)
+        #expect(r.stderr.contains("context full"))
+    }
+
+    @Test(arguments: [
+        ["--temperature=-1"], ["--temperature", "nan"], ["--max-tokens=-3"], ["--prompt-ids", "1 x 3"], ["--prompt-ids", ""],
+        ["--prompt-ids", "99999"],
+    ])
+    func badArgumentsExit64(extra: [String]) throws {
+        var args = ["generate", "--model", CLI.fixture("tiny-odd"), "--ids"]
+        if !extra.contains("--prompt-ids") { args += ["--prompt-ids", "1 2"] }
+        let r = try CLI.run(args + extra)
+        #expect(r.status == 64, "\(extra): \(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+}
+
+@Suite struct InfoCommandTests {
+    @Test func jsonDescribesTheModel() throws {
+        let r = try CLI.run(["info", "--model", CLI.fixture("tiny-odd-f16"), "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\"parameters\":74160"))
+        #expect(r.stdout.contains("\"dtypes\":[\"F16\"]"))
+        #expect(r.stdout.contains("\"n_head\":3"))
+    }
+
+    @Test func textNamesFileAndShape() throws {
+        let r = try CLI.run(["info", "--model", CLI.fixture("small")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("model.safetensors"))
+        #expect(r.stdout.contains("layers      3"))
+    }
+}
