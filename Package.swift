@@ -32,17 +32,36 @@ let package = Package(
         .target(name: "Safetensors", dependencies: ["JSON"]),
         .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
         .target(name: "Sampling", swiftSettings: simdBaseline),
+        // Byte-level BPE, Hugging Face compatible; no dependency on the model.
+        .target(name: "Tokenizer", swiftSettings: simdBaseline),
+        // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
+        .target(name: "Corpus"),
+        // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
+        .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
+        // Chat template, history and context window, the streaming generation loop, live settings.
+        // Chat template, history and context window, the streaming generation loop, live settings.
+        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
+        // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
-                "GPT", "Kernels", "Sampling",
+                "GPT", "Kernels", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdBaseline),
         .testTarget(
             name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON"],
+            exclude: ["Fixtures"], swiftSettings: simdBaseline),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
             name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors"], swiftSettings: simdBaseline),

@@ -40,7 +40,6 @@ Deterministic: the same torch/transformers versions give byte-identical files.
 
 import json
 import math
-import os
 import shutil
 from pathlib import Path
 
@@ -279,6 +278,8 @@ def main():
         print(f"tiny-odd-{suffix}")
         d = fresh_dir(FIXTURES / f"tiny-odd-{suffix}")
         low = build_model(make_config(301, 64, 48, 2, 3), seed=1).to(dtype)
+        for (n, p), (_, q) in zip(low.named_parameters(), tiny.named_parameters()):
+            assert torch.equal(p, q.to(dtype)), f"{n}: not tiny-odd's weights"
         low.save_pretrained(d, safe_serialization=True)
         # Expected outputs: float32 model holding the rounded weights.
         rounded = load_back(d)

@@ -58,14 +58,20 @@ extension GPTModel {
         do { return try SafetensorsFile(path: path) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
     }
 
+    /// Loads the model part of an attnchat file whose `metadata` holds the config, leaving the
+    /// tensors named in `ignoring` (e.g. a checkpoint's optimizer state) to the caller.
+    public static func load(file: SafetensorsFile, metadata: [String: String], ignoring: Set<String>) throws(GPTError) -> GPTModel {
+        try load(file: file, config: try attnchatConfig(metadata: metadata, path: file.path), ignoring: ignoring).model
+    }
+
     /// Copies the tensors of `file` into fresh weights for `config`, checking names and shapes.
-    static func load(file: SafetensorsFile, config: GPTConfig) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+    static func load(file: SafetensorsFile, config: GPTConfig, ignoring: Set<String> = []) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         try config.validate()
         let path = file.path
         var byName: [String: TensorInfo] = [:]
         var unexpected: [String] = []
         var lmHead: TensorInfo?
-        for info in file.tensors {
+        for info in file.tensors where !ignoring.contains(info.name) {
             let name = info.name.hasPrefix("transformer.") ? String(info.name.dropFirst("transformer.".count)) : info.name
             if name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") {
                 continue  // the causal mask as a buffer: attention applies it by construction

@@ -90,6 +90,20 @@ public final class GPTWeights: @unchecked Sendable {
         UnsafeMutableBufferPointer(start: storage + tensor.offset, count: tensor.count)
     }
 
+    /// Every parameter as one flat buffer, in `tensors` order, for optimisers and gradient
+    /// buffers. Only while no other thread runs the model.
+    public func withMutableStorage<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: storage, count: count))
+    }
+
+    /// Read access to every parameter as one flat buffer, in `tensors` order.
+    public func withStorage<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    /// A mutable pointer to the parameter at `offset` (gradient buffers).
+    @inlinable func mutablePointer(_ offset: Int) -> UnsafeMutablePointer<Float> { storage + offset }
+
     /// A pointer to the parameter at `offset`.
     @inlinable func pointer(_ offset: Int) -> UnsafePointer<Float> { UnsafePointer(storage + offset) }
 

@@ -30,6 +30,14 @@ public struct JSONObject: Sendable {
         }
     }
 
+    /// The parser's constructor: keys already checked unique, `index` built exactly when the
+    /// object has more than ``indexThreshold`` members.
+    init(validatedEntries: [(key: String, value: JSONValue)], index: [String: Int]?) {
+        assert((index != nil) == (validatedEntries.count > Self.indexThreshold))
+        self.entries = validatedEntries
+        self.index = index
+    }
+
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     public var keys: [String] { entries.map(\.key) }
@@ -59,26 +67,16 @@ public struct JSONObject: Sendable {
     }
 
     /// Appends a member unless the key exists; returns true when it was a duplicate
-    /// (and then changes nothing). The parser's duplicate check.
+    /// (and then changes nothing).
     mutating func append(key: String, value: JSONValue) -> Bool {
-        if let index {
-            if index[key] != nil { return true }
-        } else if entries.contains(where: { $0.key == key }) {
-            return true
-        }
-        appendAssumingUnique(key: key, value: value)
-        return false
-    }
-
-    /// Appends a member the caller has already checked is new (the parser checks while the
-    /// key is parsed so the error can point at it).
-    mutating func appendAssumingUnique(key: String, value: JSONValue) {
+        guard position(of: key) == nil else { return true }
         entries.append((key, value))
         if index != nil {
             index?[key] = entries.count - 1
         } else if entries.count > Self.indexThreshold {
             rebuildIndex()
         }
+        return false
     }
 
     /// Reorders the members; the index is rebuilt.

@@ -6,7 +6,7 @@
 // actually consumed.
 
 extension JSONValue {
-    /// Deepest nesting of arrays and objects ``parse(_:maxDepth:)-(UnsafeRawBufferPointer,_)`` accepts by default.
+    /// Deepest nesting of arrays and objects that `parse` accepts by default.
     public static let defaultMaxDepth = 512
 
     /// Parses one JSON document from UTF-8 bytes.
@@ -58,47 +58,56 @@ struct JSONParser {
     /// Reused for strings that contain escapes, so only the final `String` is allocated.
     var scratch: [UInt8] = []
 
+    /// An array or object whose closing bracket has not been reached yet.
+    struct OpenContainer {
+        let isObject: Bool
+        /// Where its elements start in `elements`, or its members in `members`.
+        let start: Int
+        /// Key → position within the object, once it has more than `JSONObject.indexThreshold`
+        /// members; handed to the finished `JSONObject`.
+        var keyIndex: [String: Int]?
+    }
+
+    // Values of all open containers share two stacks; a container's values are copied out
+    // into one exactly sized array when it closes, so no array grows by doubling.
+    var open: [OpenContainer] = []
+    var elements: [JSONValue] = []
+    var members: [(key: String, value: JSONValue)] = []
+    /// The key of each open object's member whose value is being parsed.
+    var pendingKeys: [String] = []
+
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
 
     mutating func parseDocument() throws(JSONError) -> JSONValue {
-        // Open containers, innermost last. `isObject` says which stack the next value joins.
-        var isObject: [Bool] = []
-        var arrays: [[JSONValue]] = []
-        var objects: [JSONObject] = []
-        var pendingKeys: [String] = []
-
         skipWhitespace()
         parseValue: while true {
             guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
             var value: JSONValue
             switch bytes[position] {
             case ASCII.openBrace:
-                guard isObject.count < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+                guard open.count < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
                 position += 1
                 skipWhitespace()
                 if position < bytes.count, bytes[position] == ASCII.closeBrace {
                     position += 1
                     value = .object(JSONObject())
                 } else {
-                    let fresh = JSONObject()
-                    pendingKeys.append(try parseKey(in: fresh))
-                    objects.append(fresh)
-                    isObject.append(true)
+                    open.append(OpenContainer(isObject: true, start: members.count, keyIndex: nil))
+                    try parseKey()
                     continue parseValue
                 }
             case ASCII.openBracket:
-                guard isObject.count < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+                guard open.count < maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
                 position += 1
                 skipWhitespace()
                 if position < bytes.count, bytes[position] == ASCII.closeBracket {
                     position += 1
                     value = .array([])
                 } else {
-                    arrays.append([])
-                    isObject.append(false)
+                    open.append(OpenContainer(isObject: false, start: elements.count, keyIndex: nil))
                     continue parseValue
                 }
             case ASCII.quote:
@@ -119,25 +128,27 @@ struct JSONParser {
             }
 
             // Hand the finished value to its container; close every container that ends here.
-            while let inObject = isObject.last {
+            while let container = open.last {
                 skipWhitespace()
-                if inObject {
-                    objects[objects.count - 1].appendAssumingUnique(key: pendingKeys.removeLast(), value: value)
+                if container.isObject {
+                    members.append((pendingKeys.removeLast(), value))
                     guard position < bytes.count else { throw error("unexpected end of input, expected ',' or '}'") }
                     if bytes[position] == ASCII.comma {
                         position += 1
                         skipWhitespace()
-                        pendingKeys.append(try parseKey(in: objects[objects.count - 1]))
+                        try parseKey()
                         continue parseValue
                     }
                     guard bytes[position] == ASCII.closeBrace else {
                         throw error("\(describeByte(at: position)), expected ',' or '}'")
                     }
                     position += 1
-                    isObject.removeLast()
-                    value = .object(objects.removeLast())
+                    let entries = Array(members[container.start...])
+                    members.removeSubrange(container.start...)
+                    open.removeLast()
+                    value = .object(JSONObject(validatedEntries: entries, index: container.keyIndex))
                 } else {
-                    arrays[arrays.count - 1].append(value)
+                    elements.append(value)
                     guard position < bytes.count else { throw error("unexpected end of input, expected ',' or ']'") }
                     if bytes[position] == ASCII.comma {
                         position += 1
@@ -148,8 +159,10 @@ struct JSONParser {
                         throw error("\(describeByte(at: position)), expected ',' or ']'")
                     }
                     position += 1
-                    isObject.removeLast()
-                    value = .array(arrays.removeLast())
+                    let array = Array(elements[container.start...])
+                    elements.removeSubrange(container.start...)
+                    open.removeLast()
+                    value = .array(array)
                 }
             }
             skipWhitespace()
@@ -169,24 +182,42 @@ struct JSONParser {
         }
     }
 
-    /// Parses `"key" :` and the whitespace after it; rejects a key `object` already holds.
-    mutating func parseKey(in object: JSONObject) throws(JSONError) -> String {
+    /// Parses `"key" :` and the whitespace after it into `pendingKeys`, rejecting a key the
+    /// innermost open object already holds.
+    mutating func parseKey() throws(JSONError) {
         guard position < bytes.count else { throw error("unexpected end of input, expected a string key") }
         guard bytes[position] == ASCII.quote else {
             throw error("\(describeByte(at: position)), expected a string key")
         }
         let keyOffset = position
         let key = try parseString()
-        if object.position(of: key) != nil {
-            throw error("duplicate key \(quoted(key))", at: keyOffset)
+
+        let top = open.count - 1
+        let start = open[top].start
+        let memberPosition = members.count - start
+        if open[top].keyIndex != nil {
+            if open[top].keyIndex?.updateValue(memberPosition, forKey: key) != nil {
+                throw error("duplicate key \(quoted(key))", at: keyOffset)
+            }
+        } else {
+            for i in start..<members.count where members[i].key == key {
+                throw error("duplicate key \(quoted(key))", at: keyOffset)
+            }
+            if memberPosition + 1 > JSONObject.indexThreshold {
+                var index = [String: Int](minimumCapacity: 2 * JSONObject.indexThreshold)
+                for i in start..<members.count { index[members[i].key] = i - start }
+                index[key] = memberPosition
+                open[top].keyIndex = index
+            }
         }
+        pendingKeys.append(key)
+
         skipWhitespace()
         guard position < bytes.count, bytes[position] == ASCII.colon else {
             throw error("\(describeByte(at: position)), expected ':'")
         }
         position += 1
         skipWhitespace()
-        return key
     }
 
     mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {

@@ -56,7 +56,7 @@ public func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         acc += e
         i += 16
     }
-    var sum = acc.sum()
+    var sum = horizontalSum(acc)
     while i < n {
         let e = expf(x[i] - maxValue)
         x[i] = e
@@ -98,5 +98,33 @@ public func residualForward(
     while i < n {
         out[i] = a[i] + b[i]
         i += 1
+    }
+}
+
+/// Backward of `geluForward`, accumulating: with u = √(2/π)(x + 0.044715x³),
+/// d gelu/dx = ½(1 + tanh u) + ½x·(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).
+public func geluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, dout: UnsafePointer<Float>, count n: Int) {
+    nonisolated(unsafe) let dinp = dinp
+    parallelFor(n, minimumPerThread: 32_768) { range in
+        var i = range.lowerBound
+        let k = FloatVector(repeating: geluScale)
+        while i + 16 <= range.upperBound {
+            let x = inp.vector(at: i)
+            let x2 = x * x
+            let u = k * x.addingProduct(0.044_715 * x2, x)
+            let t = 1 - 2 / (vectorExp(2 * u) + 1)
+            let half = FloatVector(repeating: 0.5), one = FloatVector(repeating: 1)
+            let du = k * (one + 0.134_145 * x2)  // du/dx, with 3·0.044715 = 0.134145
+            let local = half * (one + t) + half * x * (one - t * t) * du
+            dinp.storeVector(dinp.vector(at: i).addingProduct(local, dout.vector(at: i)), at: i)
+            i += 16
+        }
+        while i < range.upperBound {
+            let x = inp[i]
+            let t = tanhf(geluScale * (x + 0.044_715 * x * x * x))
+            let local = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluScale * (1 + 3 * 0.044_715 * x * x)
+            dinp[i] += local * dout[i]
+            i += 1
+        }
     }
 }

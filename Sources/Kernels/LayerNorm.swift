@@ -21,7 +21,7 @@ public func layerNormForward(
             var acc = FloatVector()
             var i = 0
             while i + 16 <= C { acc += x.vector(at: i); i += 16 }
-            var sum = acc.sum()
+            var sum = horizontalSum(acc)
             while i < C { sum += x[i]; i += 1 }
             let m = sum / Float(C)
             let mv = FloatVector(repeating: m)
@@ -32,7 +32,7 @@ public func layerNormForward(
                 acc.addProduct(d, d)
                 i += 16
             }
-            var sq = acc.sum()
+            var sq = horizontalSum(acc)
             while i < C { let d = x[i] - m; sq += d * d; i += 1 }
             let s = 1 / (sq / Float(C) + eps).squareRoot()
             let sv = FloatVector(repeating: s)
@@ -64,6 +64,50 @@ public func layerNormForwardNaive(
         let s = 1 / (v + Double(eps)).squareRoot()
         for i in 0..<C {
             out[r * C + i] = Float((Double(inp[r * C + i]) - m) * s * Double(weight[i]) + Double(bias[i]))
+        }
+    }
+}
+
+/// Backward of `layerNormForward`, accumulating. With n = (x − mean)·rstd and y = n·w + b:
+/// dbias += dout, dweight += n·dout, and for the input
+/// dx += rstd · (dn − mean(dn) − n·mean(dn·n)) where dn = w·dout.
+///
+/// - Parameters:
+///   - dinp: (rows, C); dweight, dbias: (C); dout, inp: (rows, C); mean, rstd: (rows) from the forward.
+public func layerNormBackward(
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, C: Int
+) {
+    nonisolated(unsafe) let (dinp, dweight, dbias) = (dinp, dweight, dbias)
+    // Rows are independent for dinp.
+    parallelFor(rows, minimumPerThread: max(1, 8192 / max(C, 1))) { range in
+        for r in range {
+            let x = inp + r * C, dy = dout + r * C, dx = dinp + r * C
+            let m = mean[r], s = rstd[r]
+            var dnMean: Float = 0, dnNormMean: Float = 0
+            for i in 0..<C {
+                let dn = weight[i] * dy[i]
+                dnMean += dn
+                dnNormMean += dn * (x[i] - m) * s
+            }
+            dnMean /= Float(C)
+            dnNormMean /= Float(C)
+            for i in 0..<C {
+                let n = (x[i] - m) * s
+                dx[i] += (weight[i] * dy[i] - dnMean - n * dnNormMean) * s
+            }
+        }
+    }
+    // Channels are independent for the parameter gradients.
+    parallelFor(C, minimumPerThread: 32) { channels in
+        for r in 0..<rows {
+            let x = inp + r * C, dy = dout + r * C
+            let m = mean[r], s = rstd[r]
+            for i in channels {
+                dbias[i] += dy[i]
+                dweight[i] += (x[i] - m) * s * dy[i]
+            }
         }
     }
 }

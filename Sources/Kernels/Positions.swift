@@ -75,3 +75,24 @@ public func rotaryForwardNaive(
         }
     }
 }
+
+/// Backward of `rotaryForward`: a rotation's inverse is its transpose, so the gradient is
+/// rotated back by the same angle, in place.
+public func rotaryBackward(
+    dx: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+) {
+    let half = hs / 2
+    for t in 0..<T {
+        let c = cos + (p0 + t) * half
+        let s = sin + (p0 + t) * half
+        for h in 0..<H {
+            let v = dx + t * stride + h * hs
+            for i in 0..<half {
+                let a = v[2 * i], b = v[2 * i + 1]
+                v[2 * i] = a * c[i] + b * s[i]
+                v[2 * i + 1] = -a * s[i] + b * c[i]
+            }
+        }
+    }
+}

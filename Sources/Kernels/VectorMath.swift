@@ -38,7 +38,7 @@ public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) 
         acc0.addProduct(a.vector(at: i), b.vector(at: i))
         i += 16
     }
-    var sum = (acc0 + acc1).sum()
+    var sum = horizontalSum(acc0 + acc1)
     while i < n {
         sum += a[i] * b[i]
         i += 1
@@ -68,27 +68,33 @@ public func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePo
 /// 2ⁿ built in the exponent bits.
 @inlinable
 public func vectorExp(_ x: FloatVector) -> FloatVector {
-    let x = x.clamped(lowerBound: FloatVector(repeating: -87.0), upperBound: FloatVector(repeating: 88.0))
-    let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    // Clamp with lane-wise selects: the generic `clamped` and `rounded` of SIMD do not vectorise.
+    var x = x.replacing(with: -87, where: x .< -87)
+    x = x.replacing(with: 88, where: x .> 88)
+    // Round x·log2(e) to the nearest integer n by adding 1.5·2²³: the float's low mantissa bits
+    // then hold n itself, which also gives 2ⁿ's exponent without a float-to-int conversion.
+    let shifted = x * 1.442_695_040_888_963_4 + 12_582_912
+    let n = shifted - 12_582_912
     // ln2 split in two parts so n·ln2 is exact enough.
     var r = x.addingProduct(n, FloatVector(repeating: -0.693_359_375))
     r = r.addingProduct(n, FloatVector(repeating: 2.121_944_4e-4))
-    return _expPolynomial(r, n)
-}
-
-@inlinable @inline(__always) @usableFromInline
-func _expPolynomial(_ r: FloatVector, _ n: FloatVector) -> FloatVector {
-    // Cephes expf coefficients for eʳ ≈ 1 + r + r²·P(r).
+    // Cephes expf: eʳ ≈ 1 + r + r²·P(r).
     var p = FloatVector(repeating: 1.987_569_1e-4)
     p = p * r + 1.398_199_9e-3
     p = p * r + 8.333_451_9e-3
     p = p * r + 4.166_579_6e-2
     p = p * r + 1.666_666_5e-1
     p = p * r + 5.000_000_1e-1
-    let r2 = r * r
-    let er = (p * r2) + r + 1
-    // 2ⁿ: n + 127 in the exponent field. n ∈ [-126, 127] after the clamp above.
-    let bits = SIMD16<Int32>(n, rounding: .toNearestOrEven) &+ 127
-    let scale = unsafeBitCast(bits &<< 23, to: FloatVector.self)
-    return er * scale
+    let er = p * (r * r) + r + 1
+    let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    return er * unsafeBitCast((integer &+ 127) &<< 23, to: FloatVector.self)
+}
+
+/// Σ lanes of `v`, by halving: the generic `SIMD.sum()` is not specialised and costs a call per lane.
+@inlinable @inline(__always)
+public func horizontalSum(_ v: FloatVector) -> Float {
+    let v8 = v.lowHalf + v.highHalf
+    let v4 = v8.lowHalf + v8.highHalf
+    let v2 = v4.lowHalf + v4.highHalf
+    return v2[0] + v2[1]
 }

@@ -35,6 +35,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
 
     // Access
     case tensorNotFound(path: String, tensor: String)
+    /// From ``SafetensorsFile/checkTensors(_:optional:allowExtra:)``; lists are sorted by name.
+    case tensorsMismatch(path: String, missing: [String], unexpected: [String], wrongShapes: [ShapeMismatch])
     case notConvertibleToFloat(path: String, tensor: String, dtype: DType)
     case nonFiniteValue(path: String, tensor: String, index: Int, value: Float)
 
@@ -95,6 +97,14 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
             return "\(path): data section is \(actual) bytes, tensors cover \(expected) (\(actual - expected) trailing bytes)"
         case .tensorNotFound(let path, let tensor):
             return "\(path): no tensor named \(quoted(tensor))"
+        case .tensorsMismatch(let path, let missing, let unexpected, let wrongShapes):
+            var problems: [String] = []
+            if !missing.isEmpty { problems.append("missing " + listed(missing.map(quoted))) }
+            if !unexpected.isEmpty { problems.append("unexpected " + listed(unexpected.map(quoted))) }
+            if !wrongShapes.isEmpty {
+                problems.append(listed(wrongShapes.map { "\(quoted($0.name)) has shape \($0.actual), expected \($0.expected)" }))
+            }
+            return "\(path): tensors do not match the model: " + problems.joined(separator: "; ")
         case .notConvertibleToFloat(let path, let tensor, let dtype):
             return "\(path): tensor \(quoted(tensor)): dtype \(dtype) cannot be read as floats (expected F32, F16 or BF16)"
         case .nonFiniteValue(let path, let tensor, let index, let value):

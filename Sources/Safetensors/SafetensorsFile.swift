@@ -195,7 +195,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw .readFailed(path: path, operation: "fstat", errno: errno)
+            let code = errno
+            throw .readFailed(path: path, operation: "fstat", errno: code)
         }
         guard status.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
         guard let size = Int(exactly: status.st_size), size >= 8 else {
@@ -203,7 +204,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw .readFailed(path: path, operation: "mmap", errno: errno)
+            let code = errno
+            throw .readFailed(path: path, operation: "mmap", errno: code)
         }
         return UnsafeRawBufferPointer(start: address, count: size)
     }

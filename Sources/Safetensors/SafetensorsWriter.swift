@@ -87,12 +87,16 @@ public enum SafetensorsWriter {
         let temporaryPath = "\(directory)/.\(fileName).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw .writeFailed(path: path, operation: "create \(temporaryPath)", errno: errno)
+            let code = errno
+            throw .writeFailed(path: path, operation: "create \(temporaryPath)", errno: code)
         }
         do throws(SafetensorsError) {
             var sink = FileSink(descriptor: descriptor, path: path, failingAfterBytes: failingAfterBytes)
             try plan.emit(into: &sink)
-            guard fsync(descriptor) == 0 else { throw .writeFailed(path: path, operation: "fsync", errno: errno) }
+            guard fsync(descriptor) == 0 else {
+                let code = errno
+                throw .writeFailed(path: path, operation: "fsync", errno: code)
+            }
         } catch {
             close(descriptor)
             unlink(temporaryPath)
@@ -111,11 +115,13 @@ public enum SafetensorsWriter {
         // Make the rename itself durable; until then a crash may still show the old file.
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directoryDescriptor >= 0 else {
-            throw .writeFailed(path: path, operation: "open directory \(directory)", errno: errno)
+            let code = errno
+            throw .writeFailed(path: path, operation: "open directory \(directory)", errno: code)
         }
         defer { close(directoryDescriptor) }
         guard fsync(directoryDescriptor) == 0 else {
-            throw .writeFailed(path: path, operation: "fsync directory \(directory)", errno: errno)
+            let code = errno
+            throw .writeFailed(path: path, operation: "fsync directory \(directory)", errno: code)
         }
     }
 
@@ -246,7 +252,7 @@ struct ArraySink: ByteSink {
     }
 }
 
-/// Writes everything, retrying short writes and EINTR.
+/// Writes everything, retrying short writes and EINTR; ENOSPC and the rest become `.writeFailed`.
 struct FileSink: ByteSink {
     let descriptor: Int32
     let path: String
@@ -264,9 +270,12 @@ struct FileSink: ByteSink {
         while let base = remaining.baseAddress, !remaining.isEmpty {
             let result = writeToDescriptor(descriptor, base, remaining.count)
             if result < 0 {
-                if errno == EINTR { continue }
-                throw .writeFailed(path: path, operation: "write", errno: errno)
+                let code = errno
+                if code == EINTR { continue }
+                throw .writeFailed(path: path, operation: "write", errno: code)
             }
+            // A regular file never accepts zero bytes of a non-empty write; retrying could spin.
+            if result == 0 { throw .writeFailed(path: path, operation: "write", errno: EIO) }
             written += result
             remaining = UnsafeRawBufferPointer(rebasing: remaining[result...])
         }

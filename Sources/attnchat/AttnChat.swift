@@ -7,10 +7,12 @@ struct AttnChat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attnchat",
         abstract: "A terminal chatbot you can look inside.",
-        subcommands: [GenerateCommand.self, InfoCommand.self, BenchCommand.self])
+        subcommands: [ChatCommand.self, GenerateCommand.self, TrainCommand.self, EvalCommand.self, InfoCommand.self, TokenizerCommand.self, BenchCommand.self])
 
     /// Parses, runs, and turns every error into one stderr line and a sysexits code.
     static func main() {
+        // A closed pipe (`attnchat generate ... | head`) is reported by write errors, not a signal.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

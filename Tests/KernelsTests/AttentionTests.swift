@@ -26,6 +26,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [(1, 1, 4), (9, 3, 16), (40, 2, 7)])
+    func gemmAttentionMatchesTheLoops(T: Int, H: Int, hs: Int) {
+        var rng = TestRNG(seed: UInt64(T + H + hs))
+        let C = H * hs
+        let qkv = rng.floats(T * 3 * C, scale: 2)
+        var loopOut = [Float](repeating: 0, count: T * C), gemmOut = loopOut
+        var loopAtt = [Float](repeating: 0, count: H * T * T), gemmAtt = [Float](repeating: .nan, count: H * T * T)
+        attentionForward(out: &loopOut, att: &loopAtt, attStride: T, q: qkv, qStride: 3 * C, k: Array(qkv[C...]), v: Array(qkv[(2 * C)...]), kvStride: 3 * C, T: T, pastLength: 0, heads: H, headSize: hs)
+        attentionForwardGEMM(out: &gemmOut, att: &gemmAtt, qkv: qkv, T: T, heads: H, headSize: hs)
+        #expect(maxError(gemmOut, loopOut) < 1e-5)
+        #expect(maxError(gemmAtt, loopAtt) < 1e-6)  // including the zeros above the diagonal
+    }
+
     @Test func firstTokenAttendsOnlyToItself() {
         var out = [Float](repeating: 0, count: 4), att: [Float] = [0, 0]
         attentionForward(out: &out, att: &att, attStride: 2, q: [1, 2, 3, 4], qStride: 4, k: [5, 6, 7, 8], v: [9, 8, 7, 6], kvStride: 4, T: 1, pastLength: 0, heads: 1, headSize: 4)

@@ -1,0 +1,15 @@
+#include "CEmbedded.h"
+
+// Symbols defined by embedded.S around each .incbin.
+extern const unsigned char attnchat_vocab_json_start[], attnchat_vocab_json_end[];
+extern const unsigned char attnchat_merges_txt_start[], attnchat_merges_txt_end[];
+
+const unsigned char *attnchat_embedded_vocab_json(long *count) {
+    *count = attnchat_vocab_json_end - attnchat_vocab_json_start;
+    return attnchat_vocab_json_start;
+}
+
+const unsigned char *attnchat_embedded_merges_txt(long *count) {
+    *count = attnchat_merges_txt_end - attnchat_merges_txt_start;
+    return attnchat_merges_txt_start;
+}

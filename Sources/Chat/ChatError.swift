@@ -1,0 +1,40 @@
+/// What can stop a chat turn or a chat command. One line each; `exitCode` follows sysexits.
+public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The tokenizer lacks `<|user|>`, `<|bot|>` or `<|endoftext|>`.
+    case templateTokensMissing([String])
+    /// The tokenizer's vocabulary does not fit the model's embedding.
+    case vocabularyMismatch(tokenizer: Int, model: Int)
+    /// The model produced NaN or infinite logits; the turn is aborted, the session survives.
+    case nonFiniteLogits(detail: String)
+    /// A single message longer than the whole context window.
+    case messageTooLong(tokens: Int, context: Int)
+    /// Sampling settings that do not validate.
+    case invalidSettings(String)
+    /// Writing a transcript failed; the previous file, if any, is intact.
+    case transcript(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .templateTokensMissing(let names):
+            return "the tokenizer has no \(names.joined(separator: ", ")) token: it cannot render the chat template"
+        case .vocabularyMismatch(let tokenizer, let model):
+            return "the tokenizer has \(tokenizer) tokens but the model's embedding has \(model) rows"
+        case .nonFiniteLogits(let detail):
+            return "non-finite logits (\(detail)): the reply was aborted"
+        case .messageTooLong(let tokens, let context):
+            return "the message is \(tokens) tokens long; the model's context holds \(context)"
+        case .invalidSettings(let reason):
+            return reason
+        case .transcript(let path, let reason):
+            return "\(path): cannot save the transcript: \(reason)"
+        }
+    }
+
+    public var exitCode: Int32 {
+        switch self {
+        case .templateTokensMissing, .vocabularyMismatch, .nonFiniteLogits: return 65
+        case .messageTooLong, .invalidSettings: return 64
+        case .transcript: return 74
+        }
+    }
+}

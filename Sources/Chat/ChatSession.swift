@@ -1,0 +1,163 @@
+import Dispatch
+import GPT
+import Sampling
+import Tokenizer
+
+/// A conversation with a model: the turns, the KV cache that holds them, and the loop that
+/// generates a reply token by token, reporting each step as a `ChatEvent`.
+///
+/// Context: a reply needs room. When the turns plus `replyReserve` tokens would not fit the
+/// model's window, the oldest whole turns leave the window (they stay in `turns` and in the
+/// transcript). Whatever prefix of the new prompt is already in the KV cache is reused; with
+/// absolute positions (learned, sinusoidal) and with rotary keys cached at their positions,
+/// dropping a turn shifts every position, so the cache is rebuilt from there.
+///
+/// Not thread-safe: one thread runs the session; others talk to it through `LiveSettings` and
+/// `CancellationFlag`.
+public final class ChatSession {
+    public let model: GPTModel
+    public let template: ChatTemplate
+    public let settings: LiveSettings
+    /// The longest reply, in tokens.
+    public var maxReplyTokens: Int
+    /// Every turn so far, including those that left the context window.
+    public private(set) var turns: [Turn] = []
+    /// Index of the first turn still inside the context window.
+    public private(set) var windowStart = 0
+
+    private let state: GPTState
+    /// The tokens whose keys and values are in `state` (state.length == cached.count).
+    private var cached: [Int] = []
+    private var sampler: Sampler
+    private var appliedSettings: SamplingSettings
+
+    /// - Throws: `ChatError` if the tokenizer cannot render the template or does not fit the model.
+    public init(model: GPTModel, tokenizer: BPETokenizer, settings: LiveSettings, maxReplyTokens: Int = 256) throws(ChatError) {
+        template = try ChatTemplate(tokenizer: tokenizer)
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw .vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
+        }
+        self.model = model
+        self.settings = settings
+        self.maxReplyTokens = maxReplyTokens
+        state = GPTState(model: model)
+        appliedSettings = settings.value
+        do {
+            sampler = try Sampler(settings: appliedSettings, validCount: tokenizer.vocabularySize)
+        } catch {
+            throw .invalidSettings(error.description)
+        }
+    }
+
+    /// Tokens reserved for the reply when deciding which turns fit.
+    var replyReserve: Int { min(maxReplyTokens, model.config.contextLength / 2) }
+
+    /// Tokens in the context window now.
+    public var contextUsed: Int { state.length }
+
+    /// Forgets the conversation (`/reset`).
+    public func reset() {
+        turns = []
+        windowStart = 0
+        cached = []
+        state.reset()
+    }
+
+    /// Adds the user's message and generates the reply.
+    /// - Throws: `ChatError.messageTooLong` (the message is not kept) or `.nonFiniteLogits`
+    ///   (the partial reply is kept, marked interrupted).
+    @discardableResult
+    public func send(_ text: String, cancel: CancellationFlag, onEvent: (ChatEvent) -> Void) throws(ChatError) -> Turn {
+        turns.append(Turn(role: .user, text: text))
+        do {
+            return try generateReply(cancel: cancel, onEvent: onEvent)
+        } catch .messageTooLong(let tokens, let context) {
+            turns.removeLast()
+            throw .messageTooLong(tokens: tokens, context: context)
+        }
+    }
+
+    /// Replaces the last reply with a new one (`/regen`); nil when there is no reply yet.
+    public func regenerate(cancel: CancellationFlag, onEvent: (ChatEvent) -> Void) throws(ChatError) -> Turn? {
+        guard let last = turns.last, last.role == .bot else { return nil }
+        turns.removeLast()
+        return try generateReply(cancel: cancel, onEvent: onEvent)
+    }
+
+    private func generateReply(cancel: CancellationFlag, onEvent: (ChatEvent) -> Void) throws(ChatError) -> Turn {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let contextLength = model.config.contextLength
+
+        // Fit the window: drop whole turns from the front, never the new message.
+        var prompt = template.prompt(for: turns[windowStart...])
+        var dropped = 0
+        while prompt.count + replyReserve > contextLength && windowStart < turns.count - 1 {
+            windowStart += 1
+            dropped += 1
+            prompt = template.prompt(for: turns[windowStart...])
+        }
+        guard prompt.count < contextLength else { throw .messageTooLong(tokens: prompt.count, context: contextLength) }
+        if dropped > 0 { onEvent(.contextTrimmed(droppedTurns: dropped)) }
+
+        // Reuse the cached prefix, compute the rest.
+        var reused = 0
+        while reused < min(cached.count, prompt.count - 1) && cached[reused] == prompt[reused] { reused += 1 }
+        state.truncate(to: reused)
+        cached.removeSubrange(reused...)
+        do {
+            try state.prefill(Array(prompt[reused...]))
+        } catch {
+            throw .messageTooLong(tokens: prompt.count, context: contextLength)  // unreachable: checked above
+        }
+        cached = prompt
+        let promptDone = DispatchTime.now().uptimeNanoseconds
+        onEvent(.promptProcessed(tokens: prompt.count, reusedTokens: reused, seconds: Double(promptDone - start) / 1e9))
+
+        var decoder = StreamingDecoder(tokenizer: template.tokenizer)
+        var text = ""
+        var generated = 0
+        var firstTokenAt: UInt64 = 0
+        var reason = StopReason.tokenLimit
+        var logits = state.logits
+        while true {
+            if cancel.isCancelled { reason = .interrupted; break }
+            if generated >= maxReplyTokens { reason = .tokenLimit; break }
+            let current = settings.value
+            if current != appliedSettings {
+                // LiveSettings only ever holds validated settings, so this cannot fail.
+                try? sampler.update(current)
+                appliedSettings = current
+            }
+            let info: TokenInfo
+            do {
+                info = try sampler.sample(logits, history: cached)
+            } catch {
+                text += decoder.finish()
+                let turn = Turn(role: .bot, text: text, interrupted: true)
+                turns.append(turn)
+                onEvent(.finished(.interrupted, turn))
+                throw .nonFiniteLogits(detail: "\(error)")
+            }
+            if template.endsReply(info.id) { reason = .endOfTurn; break }
+            if state.length >= contextLength { reason = .contextFull; break }
+            let piece = (try? decoder.push(info.id)) ?? ""
+            text += piece
+            generated += 1
+            if generated == 1 { firstTokenAt = DispatchTime.now().uptimeNanoseconds }
+            onEvent(.token(id: info.id, info: info, text: piece))
+            do { logits = try state.decode(info.id) } catch { reason = .contextFull; break }
+            cached.append(info.id)
+            onEvent(.attention(state.attentionSnapshot()))
+            let now = DispatchTime.now().uptimeNanoseconds
+            onEvent(.timing(ReplyTiming(
+                timeToFirstToken: Double(firstTokenAt - start) / 1e9,
+                tokensPerSecond: generated > 1 ? Double(generated - 1) / (Double(now - firstTokenAt) / 1e9) : 0,
+                generatedTokens: generated, contextUsed: state.length, contextLength: contextLength)))
+        }
+        text += decoder.finish()
+        let turn = Turn(role: .bot, text: text, interrupted: reason == .interrupted)
+        turns.append(turn)
+        onEvent(.finished(reason, turn))
+        return turn
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A corpus that cannot be read: one line naming the file and what is wrong, and a sysexits code.
+public struct CorpusError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Kind: Sendable, Equatable {
+        case badData, missingInput, io
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var message: String
+
+    public init(_ kind: Kind, path: String, _ message: String) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+    }
+
+    /// sysexits code: 65 bad data, 66 missing input, 74 I/O error.
+    public var exitCode: Int32 {
+        switch kind {
+        case .badData: 65
+        case .missingInput: 66
+        case .io: 74
+        }
+    }
+
+    public var description: String { "\(path): \(message)" }
+
+    static func read(_ path: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CorpusError(.missingInput, path: path, "no such file")
+        }
+        if isDirectory.boolValue { throw CorpusError(.io, path: path, "is a directory, expected a file") }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CorpusError(.io, path: path, "cannot read: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Plain text corpora.
+public enum TextCorpus {
+    /// Reads a UTF-8 text file. Policy for invalid UTF-8: each maximal invalid sequence becomes
+    /// U+FFFD (the file still trains; a byte-level tokenizer could not round-trip it anyway).
+    public static func read(path: String) throws -> String {
+        String(decoding: try CorpusError.read(path), as: UTF8.self)
+    }
+}
+
+/// Foundation reports a JSON syntax error "around character N" (a byte offset); this turns the
+/// offset into a 1-based line and column, so the message can point into the file.
+///
+///     jsonErrorLocation("Invalid value around character 14.", in: Data("{\"a\": [1,\n2,\n x]}".utf8))
+///     // (line: 3, column: 2)
+func jsonErrorLocation(_ message: String, in data: Data) -> (line: Int, column: Int)? {
+    guard let range = message.range(of: "around character ") else { return nil }
+    let digits = message[range.upperBound...].prefix { $0.isNumber }
+    guard let offset = Int(digits), offset >= 0, offset <= data.count else { return nil }
+    var line = 1
+    var lineStart = 0
+    for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
+        line += 1
+        lineStart = index + 1
+    }
+    return (line, offset - lineStart + 1)
+}

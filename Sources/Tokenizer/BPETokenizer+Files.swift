@@ -1,0 +1,228 @@
+import Foundation
+
+/// Reading and writing the Hugging Face ByteLevel BPE files: `vocab.json` + `merges.txt`
+/// (`#version: 0.2`) and `tokenizer.json`, byte for byte as `tokenizers` writes them.
+extension BPETokenizer {
+    /// Loads `tokenizer.json` from `directory` when present, otherwise `vocab.json` + `merges.txt`
+    /// (then the tokens of `specialTokens` that the vocabulary has are special).
+    public convenience init(directory: String, specialTokens: [String] = BPETokenizer.defaultSpecialTokens) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw TokenizerError(.missingInput, path: directory, "no such vocabulary directory")
+        }
+        guard isDirectory.boolValue else { throw TokenizerError(.missingInput, path: directory, "not a directory") }
+        let json = (directory as NSString).appendingPathComponent("tokenizer.json")
+        if FileManager.default.fileExists(atPath: json) {
+            try self.init(tokenizerJSON: try readFile(json), path: json)
+            return
+        }
+        let vocabPath = (directory as NSString).appendingPathComponent("vocab.json")
+        let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
+        try self.init(vocabJSON: try readFile(vocabPath), merges: try readFile(mergesPath),
+                      specialTokens: specialTokens, paths: (vocabPath, mergesPath))
+    }
+
+    /// Loads `vocab.json` + `merges.txt` from memory (e.g. files embedded in the binary).
+    /// Those of `specialTokens` present in the vocabulary become special tokens; others are ignored,
+    /// so GPT-2's own files load with the default list (only `<|endoftext|>` is there).
+    public convenience init(
+        vocabJSON: Data, merges: Data, specialTokens: [String] = BPETokenizer.defaultSpecialTokens,
+        paths: (vocab: String, merges: String) = ("vocab.json", "merges.txt")
+    ) throws {
+        let vocabulary = try Self.parseVocabulary(vocabJSON, path: paths.vocab)
+        let (pairs, lines) = try Self.parseMerges(merges, path: paths.merges)
+        try self.init(vocabulary: vocabulary, merges: pairs,
+                      specialTokens: specialTokens.filter { vocabulary[$0] != nil },
+                      source: paths, mergeLines: lines, vocabData: vocabJSON)
+    }
+
+    /// Loads a Hugging Face `tokenizer.json` whose model is a ByteLevel BPE (merges written as
+    /// `"a b"` strings or as `["a", "b"]` pairs). Its `added_tokens` become the special tokens.
+    public convenience init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws {
+        func unsupported(_ what: String) -> TokenizerError {
+            TokenizerError(.badData, path: path, "unsupported tokenizer.json: \(what)")
+        }
+        guard let root = try parseJSON(data, path: path) as? [String: Any] else { throw unsupported("not a JSON object") }
+        guard let model = root["model"] as? [String: Any] else { throw unsupported("missing \"model\" object") }
+        let type = model["type"] as? String ?? "BPE"
+        guard type == "BPE" else { throw unsupported("model type \"\(type)\" (expected \"BPE\")") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let value = model[key] as? String, !value.isEmpty { throw unsupported("model.\(key) \"\(value)\"") }
+        }
+        if let normalizer = root["normalizer"] as? [String: Any] {
+            throw unsupported("normalizer \"\(normalizer["type"] as? String ?? "?")\"")
+        }
+        if let pre = root["pre_tokenizer"] as? [String: Any] {
+            let preType = pre["type"] as? String ?? "?"
+            guard preType == "ByteLevel" else { throw unsupported("pre_tokenizer \"\(preType)\" (expected \"ByteLevel\")") }
+            if pre["add_prefix_space"] as? Bool == true { throw unsupported("pre_tokenizer.add_prefix_space true") }
+            if pre["use_regex"] as? Bool == false { throw unsupported("pre_tokenizer.use_regex false") }
+        } else {
+            throw unsupported("missing ByteLevel \"pre_tokenizer\"")
+        }
+        guard let vocabObject = model["vocab"] as? [String: Any] else { throw unsupported("missing \"model.vocab\" object") }
+        var vocabulary = try Self.vocabulary(from: vocabObject, path: path, data: data)
+        guard let mergeList = model["merges"] as? [Any] else { throw unsupported("missing \"model.merges\" array") }
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(mergeList.count)
+        for (index, entry) in mergeList.enumerated() {
+            if let line = entry as? String {
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2 else {
+                    throw TokenizerError(.badData, path: path, "merge \(index) \"\(line)\" has \(parts.count) fields, expected 2")
+                }
+                pairs.append((String(parts[0]), String(parts[1])))
+            } else if let pair = entry as? [Any], pair.count == 2, let left = pair[0] as? String, let right = pair[1] as? String {
+                pairs.append((left, right))
+            } else {
+                throw TokenizerError(.badData, path: path, "merge \(index) is neither \"a b\" nor [\"a\", \"b\"]")
+            }
+        }
+        var specials: [String] = []
+        for (index, entry) in (root["added_tokens"] as? [Any] ?? []).enumerated() {
+            guard let token = entry as? [String: Any], let content = token["content"] as? String,
+                  let rawID = token["id"], let id = jsonInteger(rawID), id >= 0 else {
+                throw TokenizerError(.badData, path: path, "added_tokens[\(index)] lacks an integer \"id\" or a \"content\" string")
+            }
+            if let existing = vocabulary[content], existing != id {
+                throw TokenizerError(.badData, path: path, "added token \"\(content)\" has id \(id) but the vocabulary says \(existing)")
+            }
+            vocabulary[content] = id
+            specials.append(content)
+        }
+        try self.init(vocabulary: vocabulary, merges: pairs, specialTokens: specials,
+                      source: (path, path), mergeLines: nil, vocabData: data)
+    }
+
+    /// `vocab.json`: one object of token -> id.
+    static func parseVocabulary(_ data: Data, path: String) throws -> [String: Int] {
+        guard let object = try parseJSON(data, path: path) as? [String: Any] else {
+            throw TokenizerError(.badData, path: path, "not a JSON object of token -> id")
+        }
+        return try vocabulary(from: object, path: path, data: data)
+    }
+
+    static func vocabulary(from object: [String: Any], path: String, data: Data) throws -> [String: Int] {
+        var vocabulary: [String: Int] = [:]
+        vocabulary.reserveCapacity(object.count)
+        for (token, value) in object {
+            guard let id = jsonInteger(value), id >= 0 else {
+                throw TokenizerError(.badData, path: path, line: lineNumber(ofKey: token, in: data),
+                                     "id of \"\(token)\" is \(value), expected a non-negative integer")
+            }
+            vocabulary[token] = id
+        }
+        return vocabulary
+    }
+
+    /// `merges.txt`: an optional `#version` line, then one `left right` pair per line, by rank.
+    /// Returns the pairs and their 1-based line numbers.
+    static func parseMerges(_ data: Data, path: String) throws -> ([(String, String)], [Int]) {
+        let text = String(decoding: data, as: UTF8.self)
+        var pairs: [(String, String)] = []
+        var lines: [Int] = []
+        var lineNumber = 0
+        var rawLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if rawLines.last == "" { rawLines.removeLast() }  // the final newline ends the last line
+        for var line in rawLines {
+            lineNumber += 1
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if line.hasPrefix("#version") { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError(.badData, path: path, line: lineNumber,
+                                     "merge \"\(line)\" has \(line.split(separator: " ").count) fields, expected 2")
+            }
+            pairs.append((String(parts[0]), String(parts[1])))
+            lines.append(lineNumber)
+        }
+        return (pairs, lines)
+    }
+
+    // MARK: Writing
+
+    /// `vocab.json` as `tokenizers` writes it: one line, entries in id order, no final newline.
+    public func vocabJSON() -> Data {
+        var out = "{"
+        var first = true
+        for token in tokens {
+            guard let token, let id = ids[token] else { continue }
+            if !first { out += "," }
+            first = false
+            out += JSONText.quoted(token) + ":" + String(id)
+        }
+        out += "}"
+        return Data(out.utf8)
+    }
+
+    /// `merges.txt` as `tokenizers` writes it: `#version: 0.2`, then one `left right` line per rule.
+    public func mergesText() -> Data {
+        var out = "#version: 0.2\n"
+        for (left, right) in mergePairs() { out += left + " " + right + "\n" }
+        return Data(out.utf8)
+    }
+
+    /// The merge rules as token strings, by rank.
+    public func mergePairs() -> [(String, String)] {
+        merges.orderedRules().map { rule in (tokens[Int(rule.left)] ?? "", tokens[Int(rule.right)] ?? "") }
+    }
+
+    /// `tokenizer.json` exactly as `tokenizers` 0.23 writes a ByteLevel BPE (`save(path)`, pretty).
+    public func tokenizerJSON() -> Data {
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
+        let added = specialTokenTexts.compactMap { text in specialTokens[text].map { (text, $0) } }
+        if added.isEmpty {
+            out += "  \"added_tokens\": [],\n"
+        } else {
+            out += "  \"added_tokens\": [\n"
+            out += added.map { text, id in
+                "    {\n      \"id\": \(id),\n      \"content\": \(JSONText.quoted(text)),\n"
+                    + "      \"single_word\": false,\n      \"lstrip\": false,\n      \"rstrip\": false,\n"
+                    + "      \"normalized\": false,\n      \"special\": true\n    }"
+            }.joined(separator: ",\n")
+            out += "\n  ],\n"
+        }
+        func byteLevel(_ key: String, prefix: Bool, trim: Bool) -> String {
+            "  \"\(key)\": {\n    \"type\": \"ByteLevel\",\n    \"add_prefix_space\": \(prefix),\n"
+                + "    \"trim_offsets\": \(trim),\n    \"use_regex\": true\n  },\n"
+        }
+        out += "  \"normalizer\": null,\n"
+        out += byteLevel("pre_tokenizer", prefix: false, trim: true)
+        out += byteLevel("post_processor", prefix: true, trim: false)
+        out += byteLevel("decoder", prefix: true, trim: true)
+        out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
+        out += "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
+        out += "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n"
+        out += "    \"vocab\": {\n"
+        out += tokens.compactMap { token in
+            guard let token, let id = ids[token] else { return nil }
+            return "      " + JSONText.quoted(token) + ": " + String(id)
+        }.joined(separator: ",\n")
+        out += "\n    },\n"
+        let pairs = mergePairs()
+        if pairs.isEmpty {
+            out += "    \"merges\": []\n"
+        } else {
+            out += "    \"merges\": [\n"
+            out += pairs.map { left, right in
+                "      [\n        " + JSONText.quoted(left) + ",\n        " + JSONText.quoted(right) + "\n      ]"
+            }.joined(separator: ",\n")
+            out += "\n    ]\n"
+        }
+        out += "  }\n}"
+        return Data(out.utf8)
+    }
+
+    /// Writes `vocab.json`, `merges.txt` and `tokenizer.json` into `directory` (created if needed).
+    public func save(to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TokenizerError(.io, path: directory, "cannot create directory: \(error.localizedDescription)")
+        }
+        let join = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        try writeFile(vocabJSON(), to: join("vocab.json"))
+        try writeFile(mergesText(), to: join("merges.txt"))
+        try writeFile(tokenizerJSON(), to: join("tokenizer.json"))
+    }
+}

@@ -1,0 +1,362 @@
+import Foundation
+
+/// A byte-level BPE tokenizer as GPT-2 defines it, compatible with Hugging Face `tokenizers`.
+///
+/// Encoding: the text is split by `PreTokenizer`, each piece's UTF-8 bytes become one token each
+/// (through `ByteLevel`), and the merge rules are applied within the piece by rank (`MergeTable`).
+/// Results are cached per piece, since chat text repeats the same words over and over.
+///
+/// Special tokens (`<|endoftext|>`, `<|user|>`, `<|bot|>`) are never produced by `encode(_:)`:
+/// user text that contains `<|endoftext|>` encodes as the ordinary characters `<`, `|`, … . The
+/// chat template inserts their ids itself (`specialTokenID(_:)`), or calls
+/// `encode(_:allowingSpecialTokens: true)` on text it rendered.
+///
+///     let tokenizer = try BPETokenizer(directory: "Vocab")
+///     let ids = tokenizer.encode("Hello world")   // e.g. [1234, 567]
+///     try tokenizer.decode(ids)                  // "Hello world"
+public final class BPETokenizer: Sendable {
+    /// The special tokens of attnchat's default model, in id order.
+    public static let defaultSpecialTokens = ["<|endoftext|>", "<|user|>", "<|bot|>"]
+
+    /// `tokens[id]` is the token as written in `vocab.json` (byte-level characters), nil for an
+    /// id the vocabulary skips.
+    public let tokens: [String?]
+    /// Inverse of `tokens`.
+    public let ids: [String: Int]
+    /// Special tokens by text, e.g. `["<|endoftext|>": 0]`.
+    public let specialTokens: [String: Int]
+    /// Special token texts in id order.
+    public let specialTokenTexts: [String]
+
+    let merges: MergeTable
+    /// Raw bytes of each id (the literal UTF-8 text for special tokens).
+    let bytesByID: [[UInt8]?]
+    /// Id of the single-byte token for each byte value, `UInt32.max` when the vocabulary lacks it.
+    let byteIDs: [UInt32]
+    private let cache = PieceCache()
+
+    /// Number of ids, i.e. one more than the largest id (the embedding's row count).
+    public var vocabularySize: Int { tokens.count }
+    /// Number of merge rules.
+    public var mergeCount: Int { merges.count }
+
+    /// Builds a tokenizer from its parts. `merges` are `(left, right)` token strings in rank
+    /// order; both sides and their concatenation must be in `vocabulary`.
+    /// `specialTokens` must be in `vocabulary`. `source` names the files in error messages.
+    public convenience init(
+        vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String],
+        source: (vocab: String, merges: String) = ("vocab.json", "merges.txt"),
+        mergeLines: [Int]? = nil, vocabData: Data? = nil
+    ) throws {
+        var table = MergeTable()
+        for (rank, (left, right)) in merges.enumerated() {
+            let line = mergeLines?[rank] ?? rank + 1
+            func id(_ token: String) throws -> UInt32 {
+                guard let id = vocabulary[token] else {
+                    throw TokenizerError(.badData, path: source.merges, line: line,
+                        "merge \"\(left) \(right)\" names unknown token \"\(token)\"")
+                }
+                return UInt32(id)
+            }
+            let leftID = try id(left), rightID = try id(right), mergedID = try id(left + right)
+            table.add(left: leftID, right: rightID, merged: mergedID, rank: UInt32(rank))
+        }
+        for special in specialTokens where vocabulary[special] == nil {
+            throw TokenizerError(.badData, path: source.vocab, "special token \"\(special)\" is not in the vocabulary")
+        }
+        try self.init(vocabulary: vocabulary, table: table, specialTokens: specialTokens, vocabPath: source.vocab,
+            vocabData: vocabData)
+    }
+
+    init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?) throws {
+        let size = (vocabulary.values.max() ?? -1) + 1
+        guard size <= 1 << 24 else {
+            throw TokenizerError(.badData, path: vocabPath, "largest id \(size - 1) is above the limit of \(1 << 24)")
+        }
+        var tokens = [String?](repeating: nil, count: size)
+        for (token, id) in vocabulary {
+            guard id >= 0 else { throw TokenizerError(.badData, path: vocabPath, "negative id \(id) for \"\(token)\"") }
+            if let other = tokens[id] {
+                let (first, second) = other < token ? (other, token) : (token, other)
+                throw TokenizerError(.badData, path: vocabPath,
+                    line: lineNumber(ofKey: second, in: vocabData),
+                    "duplicate id \(id) for \"\(first)\" and \"\(second)\"")
+            }
+            tokens[id] = token
+        }
+        let specials = Set(specialTokens)
+        var bytesByID = [[UInt8]?](repeating: nil, count: size)
+        var byteIDs = [UInt32](repeating: UInt32.max, count: 256)
+        for (id, token) in tokens.enumerated() {
+            guard let token else { continue }
+            // A token outside the byte-level alphabet (only added tokens are) decodes to its UTF-8.
+            let bytes = specials.contains(token) ? Array(token.utf8) : ByteLevel.decode(token) ?? Array(token.utf8)
+            bytesByID[id] = bytes
+            if bytes.count == 1, !specials.contains(token), byteIDs[Int(bytes[0])] == UInt32.max {
+                byteIDs[Int(bytes[0])] = UInt32(id)
+            }
+        }
+        self.tokens = tokens
+        self.ids = vocabulary
+        self.merges = table
+        self.bytesByID = bytesByID
+        self.byteIDs = byteIDs
+        var specialIDs: [String: Int] = [:]
+        for special in specialTokens { specialIDs[special] = vocabulary[special] }
+        self.specialTokens = specialIDs
+        self.specialTokenTexts = specialTokens.sorted { (specialIDs[$0] ?? 0) < (specialIDs[$1] ?? 0) }
+    }
+
+    /// The id of a special token, e.g. `specialTokenID("<|endoftext|>")`, or nil if it has none.
+    public func specialTokenID(_ text: String) -> Int? { specialTokens[text] }
+
+    /// Whether `id` is a special token (the chat session stops on these instead of printing them).
+    public func isSpecial(_ id: Int) -> Bool {
+        guard id >= 0, id < tokens.count, let token = tokens[id] else { return false }
+        return specialTokens[token] == id
+    }
+
+    // MARK: Encoding
+
+    /// Token ids of `text`; special token texts inside it are encoded as ordinary text.
+    /// - Complexity: O(n log n) in the length of the longest piece, O(n) overall with the cache.
+    public func encode(_ text: String) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(text.utf8.count / 3 + 1)
+        cache.withLock { cache in appendOrdinary(text, to: &result, cache: &cache) }
+        return result
+    }
+
+    /// Token ids of raw bytes that need not be valid UTF-8 (a stray byte is split like a
+    /// punctuation character); `decodeBytes(encode(utf8: b)) == b` for all bytes `b`.
+    public func encode(utf8 bytes: [UInt8]) -> [Int] {
+        var result: [Int] = []
+        cache.withLock { cache in
+            bytes.withUnsafeBufferPointer { appendOrdinary($0, to: &result, cache: &cache) }
+        }
+        return result
+    }
+
+    /// Token ids of `text`; with `allowingSpecialTokens`, occurrences of the special token texts
+    /// become their ids (use only on text your program rendered, never on user input).
+    ///
+    ///     tokenizer.encode("<|user|>hi\n", allowingSpecialTokens: true)  // [1, 5195, 198]
+    public func encode(_ text: String, allowingSpecialTokens: Bool) -> [Int] {
+        guard allowingSpecialTokens, !specialTokens.isEmpty else { return encode(text) }
+        var result: [Int] = []
+        cache.withLock { cache in
+            var rest = text[...]
+            while let (range, id) = firstSpecial(in: rest) {
+                appendOrdinary(String(rest[..<range.lowerBound]), to: &result, cache: &cache)
+                result.append(id)
+                rest = rest[range.upperBound...]
+            }
+            appendOrdinary(String(rest), to: &result, cache: &cache)
+        }
+        return result
+    }
+
+    /// Earliest special token in `text`; the longest one when several start at the same place.
+    private func firstSpecial(in text: Substring) -> (Range<Substring.Index>, Int)? {
+        var best: (Range<Substring.Index>, Int)?
+        for (special, id) in specialTokens {
+            guard let range = text.range(of: special) else { continue }
+            if let current = best {
+                let earlier = range.lowerBound < current.0.lowerBound
+                let longer = range.lowerBound == current.0.lowerBound && range.upperBound > current.0.upperBound
+                guard earlier || longer else { continue }
+            }
+            best = (range, id)
+        }
+        return best
+    }
+
+    private func appendOrdinary(_ text: String, to result: inout [Int], cache: inout PieceCache.Storage) {
+        var text = text
+        text.withUTF8 { appendOrdinary($0, to: &result, cache: &cache) }
+    }
+
+    private func appendOrdinary(_ bytes: UnsafeBufferPointer<UInt8>, to result: inout [Int], cache: inout PieceCache.Storage) {
+        PreTokenizer.forEachPiece(in: bytes) { range in
+            encodePiece(UnsafeBufferPointer(rebasing: bytes[range]), into: &result, cache: &cache)
+        }
+    }
+
+    /// Pieces up to this many bytes are cached (longer ones rarely repeat).
+    static let cachedPieceLimit = 48
+    /// Pieces up to this many bytes are merged with the simple O(n²) loop.
+    static let naivePieceLimit = 64
+
+    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into result: inout [Int], cache: inout PieceCache.Storage) {
+        if piece.count == 1 {
+            let id = byteIDs[Int(piece[0])]
+            if id != UInt32.max { result.append(Int(id)) }
+            return
+        }
+        if piece.count <= Self.cachedPieceLimit {
+            let hash = PieceCache.Storage.hash(piece)
+            if let cached = cache.lookup(piece, hash: hash) {
+                cache.arena.withUnsafeBufferPointer { arena in
+                    for index in cached { result.append(Int(arena[index])) }
+                }
+                return
+            }
+            let ids = mergedIDs(piece, heap: &cache.heap)
+            cache.insert(piece, hash: hash, ids)
+            for id in ids { result.append(Int(id)) }
+        } else {
+            for id in mergedIDs(piece, heap: &cache.heap) { result.append(Int(id)) }
+        }
+    }
+
+    /// Byte tokens of `piece` merged by rank (bytes the vocabulary lacks are dropped, as
+    /// Hugging Face does for a BPE model without an unknown token).
+    func mergedIDs(_ piece: UnsafeBufferPointer<UInt8>, heap: inout MinHeap) -> [UInt32] {
+        var ids: [UInt32] = []
+        ids.reserveCapacity(piece.count)
+        for byte in piece {
+            let id = byteIDs[Int(byte)]
+            if id != UInt32.max { ids.append(id) }
+        }
+        if ids.count <= Self.naivePieceLimit {
+            merges.mergeNaive(&ids)
+        } else {
+            merges.mergeLong(&ids, heap: &heap)
+        }
+        return ids
+    }
+
+    /// `encode` without the cache and with the naive merge loop only: the test oracle.
+    func encodeReference(_ text: String) -> [Int] {
+        PreTokenizer.pieces(text).flatMap { piece -> [Int] in
+            var ids = piece.utf8.compactMap { byte -> UInt32? in
+                let id = byteIDs[Int(byte)]
+                return id == UInt32.max ? nil : id
+            }
+            merges.mergeNaive(&ids)
+            return ids.map(Int.init)
+        }
+    }
+
+    // MARK: Decoding
+
+    /// The raw bytes of `ids` (special tokens contribute their literal text).
+    /// - Throws: `TokenizerError` for an id outside the vocabulary.
+    public func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for id in ids { bytes.append(contentsOf: try self.bytes(of: id)) }
+        return bytes
+    }
+
+    /// The text of `ids`; byte sequences that are not valid UTF-8 become U+FFFD.
+    /// `decode(encode(s)) == s` for every string `s`.
+    public func decode(_ ids: [Int]) throws -> String {
+        String(decoding: try decodeBytes(ids), as: UTF8.self)
+    }
+
+    /// The raw bytes of one token.
+    public func bytes(of id: Int) throws -> [UInt8] {
+        guard id >= 0, id < bytesByID.count, let bytes = bytesByID[id] else { throw TokenizerError.unknownID(id) }
+        return bytes
+    }
+
+    /// The token as written in `vocab.json` (`"Ġworld"`), or nil for an unknown id.
+    public func token(of id: Int) -> String? {
+        guard id >= 0, id < tokens.count else { return nil }
+        return tokens[id]
+    }
+}
+
+/// The per-piece merge cache: piece bytes -> ids. Guarded by one lock, taken once per `encode`
+/// call, so a `BPETokenizer` can be shared between threads.
+final class PieceCache: @unchecked Sendable {
+    /// An open-addressing hash table keyed by the piece's bytes. Keys and ids live in two arenas,
+    /// so a hit costs one FNV-1a hash over a few bytes and one `memcmp`, with no String built and
+    /// no allocation. (A `[String: …]` dictionary spent most of its time creating and SipHashing
+    /// Strings; `encodeReference` is the uncached oracle the tests compare against.)
+    struct Storage {
+        struct Slot {
+            var hash: UInt64 = 0
+            var keyStart: UInt32 = 0
+            var keyCount: UInt32 = 0
+            var idsStart: UInt32 = 0
+            var idsCount: UInt32 = 0  // 0 marks an empty slot: every cached piece has ids
+        }
+
+        var slots = [Slot](repeating: Slot(), count: 1 << 12)
+        var used = 0
+        var keys: [UInt8] = []
+        var arena: [UInt32] = []
+        /// Reused by the long-piece merge.
+        var heap = MinHeap()
+
+        /// Entries kept before the cache starts over (bounded memory on endless input).
+        static let maxEntries = 1 << 18
+
+        @inline(__always)
+        static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            return hash
+        }
+
+        /// The range in `arena` of the ids cached for `key`, or nil.
+        func lookup(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Range<Int>? {
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: hash) & mask
+            return slots.withUnsafeBufferPointer { slots in
+                keys.withUnsafeBufferPointer { keys in
+                    while true {
+                        let slot = slots[index]
+                        if slot.idsCount == 0 { return nil }
+                        if slot.hash == hash, Int(slot.keyCount) == key.count,
+                           memcmp(keys.baseAddress! + Int(slot.keyStart), key.baseAddress!, key.count) == 0 {
+                            return Int(slot.idsStart)..<Int(slot.idsStart + slot.idsCount)
+                        }
+                        index = (index + 1) & mask
+                    }
+                }
+            }
+        }
+
+        mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, _ ids: [UInt32]) {
+            guard !ids.isEmpty, !key.isEmpty else { return }
+            if used >= Self.maxEntries {
+                slots = [Slot](repeating: Slot(), count: 1 << 12)
+                used = 0
+                keys.removeAll(keepingCapacity: true)
+                arena.removeAll(keepingCapacity: true)
+            } else if (used + 1) * 2 > slots.count {
+                grow()
+            }
+            let slot = Slot(hash: hash, keyStart: UInt32(keys.count), keyCount: UInt32(key.count),
+                            idsStart: UInt32(arena.count), idsCount: UInt32(ids.count))
+            keys.append(contentsOf: key)
+            arena.append(contentsOf: ids)
+            place(slot)
+            used += 1
+        }
+
+        private mutating func place(_ slot: Slot) {
+            let mask = slots.count - 1
+            var index = Int(truncatingIfNeeded: slot.hash) & mask
+            while slots[index].idsCount != 0 { index = (index + 1) & mask }
+            slots[index] = slot
+        }
+
+        private mutating func grow() {
+            let old = slots
+            slots = [Slot](repeating: Slot(), count: old.count * 2)
+            for slot in old where slot.idsCount != 0 { place(slot) }
+        }
+    }
+
+    private let lock = NSLock()
+    private var storage = Storage()
+
+    func withLock<R>(_ body: (inout Storage) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&storage)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GPT
+import JSON
+import Safetensors
+
+/// Everything needed to continue a run exactly where it stopped: the weights, AdamW's moments,
+/// the step, and the run's settings (seed and step determine the data, see `TokenWindows`).
+/// One safetensors file, written atomically: model tensors under their GPT-2 names,
+/// `adam.m` and `adam.v` flat, the rest in `__metadata__`.
+public struct Checkpoint {
+    public static let format = "attnchat-checkpoint", version = 1
+
+    /// Saves `model`, `optimizer` and `run` (with its step) to `path`, atomically.
+    public static func save(to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String) throws(SafetensorsError) {
+        var tensors = model.weights.tensors.map { t in
+            SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: model.weights.withTensor(t) { Array($0) })
+        }
+        tensors.append(SafetensorsWriter.Tensor(name: "adam.m", shape: [optimizer.m.count], floats: optimizer.m))
+        tensors.append(SafetensorsWriter.Tensor(name: "adam.v", shape: [optimizer.v.count], floats: optimizer.v))
+        let metadata = [
+            "format": format, "format_version": String(version),
+            "config": JSONValue.object(model.config.jsonObject).serialized(),
+            "run": run.json.serialized(), "step": String(optimizer.step), "tokenizer": tokenizerHash,
+        ]
+        try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
+    }
+
+    /// What a checkpoint holds.
+    public struct Loaded {
+        public let model: GPTModel
+        public let m: [Float], v: [Float]
+        public let step: Int
+        public let run: RunSettings
+        public let tokenizerHash: String
+    }
+
+    /// Reads a checkpoint; every defect is a `TrainingError` naming the file and field.
+    public static func load(path: String) throws(TrainingError) -> Loaded {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: path) } catch { throw .checkpoint(path: path, reason: error.description) }
+        let meta = file.metadata
+        guard meta["format"] == format else { throw .checkpoint(path: path, reason: "not an attnchat checkpoint (format \(meta["format"] ?? "missing"))") }
+        guard meta["format_version"] == String(version) else {
+            throw .checkpoint(path: path, reason: "unsupported version \(meta["format_version"] ?? "missing") (expected \(version))")
+        }
+        guard let stepText = meta["step"], let step = Int(stepText), step >= 0 else { throw .checkpoint(path: path, reason: "bad step") }
+        guard let runText = meta["run"], let runJSON = try? JSONValue.parse(runText), let run = RunSettings(json: runJSON) else {
+            throw .checkpoint(path: path, reason: "bad run settings in __metadata__")
+        }
+        // The model part is an ordinary attnchat file: reuse its loader with the extra tensors set aside.
+        var modelMeta = meta
+        modelMeta["format"] = GPTModel.formatName
+        let model: GPTModel
+        do {
+            model = try GPTModel.load(file: file, metadata: modelMeta, ignoring: ["adam.m", "adam.v"])
+        } catch {
+            throw .checkpoint(path: path, reason: error.description)
+        }
+        let m: [Float], v: [Float]
+        do {
+            m = try file.floats("adam.m")
+            v = try file.floats("adam.v")
+        } catch {
+            throw .checkpoint(path: path, reason: error.description)
+        }
+        guard m.count == model.weights.count, v.count == model.weights.count else {
+            throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
+        }
+        return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "")
+    }
+}

@@ -1,0 +1,92 @@
+import JSON
+
+/// The settings of a training run. Saved in every checkpoint; a resumed run uses the saved ones,
+/// which is what makes k steps + resume + (n − k) steps equal n steps.
+public struct RunSettings: Sendable, Equatable {
+    /// Sequences per micro-batch (B); positions per sequence is the model's context length.
+    public var batch = 16
+    /// Micro-batches whose gradients are summed into one update.
+    public var accumulation = 1
+    /// Updates in the whole run.
+    public var steps = 2000
+    public var schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 100, totalSteps: 2000)
+    public var adam = AdamW.Hyperparameters()
+    /// Global gradient-norm limit; 0 turns clipping off.
+    public var clip: Float = 1.0
+    public var seed: UInt64 = 1
+    /// Validate every this many updates (and at the end); 0 only at the end.
+    public var evalEvery = 250
+    /// Checkpoint every this many updates (and at the end, and on Ctrl-C).
+    public var checkpointEvery = 250
+
+    public init() {}
+
+    var json: JSONValue {
+        .object([
+            "batch": .integer(Int64(batch)), "accumulation": .integer(Int64(accumulation)), "steps": .integer(Int64(steps)),
+            "lr": .number(Double(schedule.peak)), "warmup": .integer(Int64(schedule.warmupSteps)), "lr_floor": .number(Double(schedule.floor)),
+            "beta1": .number(Double(adam.beta1)), "beta2": .number(Double(adam.beta2)), "eps": .number(Double(adam.eps)),
+            "weight_decay": .number(Double(adam.weightDecay)), "clip": .number(Double(clip)), "seed": .integer(Int64(bitPattern: seed)),
+            "eval_every": .integer(Int64(evalEvery)), "checkpoint_every": .integer(Int64(checkpointEvery)),
+        ])
+    }
+
+    init?(json: JSONValue) {
+        guard let b = json["batch"]?.intValue, let a = json["accumulation"]?.intValue, let s = json["steps"]?.intValue,
+            let lr = json["lr"]?.doubleValue, let w = json["warmup"]?.intValue, let floor = json["lr_floor"]?.doubleValue,
+            let b1 = json["beta1"]?.doubleValue, let b2 = json["beta2"]?.doubleValue, let eps = json["eps"]?.doubleValue,
+            let wd = json["weight_decay"]?.doubleValue, let clip = json["clip"]?.doubleValue, let seed = json["seed"]?.int64Value,
+            let ev = json["eval_every"]?.intValue, let ck = json["checkpoint_every"]?.intValue
+        else { return nil }
+        batch = b
+        accumulation = a
+        steps = s
+        schedule = LearningRateSchedule(peak: Float(lr), warmupSteps: w, totalSteps: s, floor: Float(floor))
+        adam.beta1 = Float(b1)
+        adam.beta2 = Float(b2)
+        adam.eps = Float(eps)
+        adam.weightDecay = Float(wd)
+        self.clip = Float(clip)
+        self.seed = UInt64(bitPattern: seed)
+        evalEvery = ev
+        checkpointEvery = ck
+    }
+}
+
+/// Why training cannot start or go on. One line each; sysexits codes.
+public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The corpus has no tokens, or fewer than one window needs.
+    case corpusTooSmall(path: String, tokens: Int, needed: Int)
+    case checkpoint(path: String, reason: String)
+    /// A malformed line of a JSONL corpus.
+    case badCorpus(path: String, line: Int, reason: String)
+    /// A resume whose model or tokenizer differs from the checkpoint's.
+    case resumeMismatch(path: String, field: String, checkpoint: String, requested: String)
+    /// The loss became NaN or infinite; the last good checkpoint is kept.
+    case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    case output(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .corpusTooSmall(let path, let tokens, let needed):
+            return "\(path): the corpus has \(tokens) tokens; training needs at least \(needed) (one context window + 1)"
+        case .checkpoint(let path, let reason):
+            return "\(path): \(reason)"
+        case .badCorpus(let path, let line, let reason):
+            return "\(path): line \(line): \(reason)"
+        case .resumeMismatch(let path, let field, let old, let new):
+            return "\(path): cannot resume: \(field) is \(old) in the checkpoint but \(new) now"
+        case .nonFiniteLoss(let step, let last):
+            return "the loss became non-finite at step \(step); stopped" + (last.map { " (last good checkpoint: \($0))" } ?? "")
+        case .output(let path, let reason):
+            return "\(path): \(reason)"
+        }
+    }
+
+    public var exitCode: Int32 {
+        switch self {
+        case .output: return 74
+        default: return 65
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Dispatch
+import Foundation
+import GPT
+
+/// What the trainer reports after every update.
+public struct TrainingProgress: Sendable {
+    public var step: Int  // updates done
+    public var totalSteps: Int
+    public var loss: Float
+    public var learningRate: Float
+    public var gradientNorm: Float
+    public var tokensPerSecond: Double
+    /// Seconds left at the current speed.
+    public var secondsLeft: Double
+    /// The latest validation result, if one ran.
+    public var validation: EvaluationResult?
+}
+
+/// The training loop: batches from `TokenWindows`, forward and backward with gradient
+/// accumulation, clipping, AdamW on the schedule, validation and atomic checkpoints.
+public final class Trainer {
+    public let model: GPTModel
+    public let run: RunSettings
+    public let optimizer: AdamW
+    let windows: TokenWindows
+    let validation: [Int32]?
+    let byteLength: (Int32) -> Int
+    let tokenizerHash: String
+    let directory: String
+    let grads: GPTWeights
+    let pass: GPTTrainingPass
+
+    public var checkpointPath: String { directory + "/checkpoint.safetensors" }
+    public var modelPath: String { directory + "/model.safetensors" }
+    /// Best validation so far (the model file holds those weights).
+    public private(set) var best: EvaluationResult?
+
+    public init(
+        model: GPTModel, run: RunSettings, optimizer: AdamW? = nil, train: [Int32], validation: [Int32]?,
+        byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String
+    ) {
+        self.model = model
+        self.run = run
+        self.optimizer = optimizer ?? AdamW(weights: model.weights, hyper: run.adam)
+        windows = TokenWindows(stream: train, seed: run.seed)
+        self.validation = validation
+        self.byteLength = byteLength
+        self.tokenizerHash = tokenizerHash
+        self.directory = directory
+        grads = GPTWeights(config: model.config)
+        pass = GPTTrainingPass(model: model, B: run.batch, T: model.config.contextLength)
+    }
+
+    /// Runs from the optimizer's step to `run.steps`.
+    /// - Parameters:
+    ///   - shouldStop: polled after each update (Ctrl-C): the run checkpoints and returns.
+    /// - Throws: `TrainingError.nonFiniteLoss` (nothing of that step is applied or saved) or
+    ///   `.output` when a checkpoint cannot be written.
+    public func train(progress: (TrainingProgress) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) {
+        let T = model.config.contextLength
+        var inputs: [Int32] = [], targets: [Int32] = []
+        var lastCheckpoint: String? = FileManager.default.fileExists(atPath: checkpointPath) ? checkpointPath : nil
+        var latest: EvaluationResult?
+        let started = DispatchTime.now().uptimeNanoseconds
+        let firstStep = optimizer.step
+        while optimizer.step < run.steps {
+            let step = optimizer.step
+            grads.withMutableStorage { $0.update(repeating: 0) }
+            var loss: Float = 0
+            for micro in 0..<run.accumulation {
+                windows.batch(step: step * run.accumulation + micro, B: run.batch, T: T, inputs: &inputs, targets: &targets)
+                loss += pass.forward(inputs: inputs, targets: targets, prepareBackward: true)
+                pass.backward(into: grads)
+            }
+            loss /= Float(run.accumulation)
+            guard loss.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
+            let norm = grads.withMutableStorage { g in
+                if run.accumulation > 1 { for i in g.indices { g[i] /= Float(run.accumulation) } }
+                return clipGradients(g, maxNorm: run.clip)
+            }
+            guard norm.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
+            let lr = run.schedule.rate(at: step)
+            model.weights.withMutableStorage { p in grads.withStorage { g in optimizer.update(params: p, grads: g, lr: lr) } }
+
+            let done = optimizer.step
+            let finished = done == run.steps
+            let stopping = shouldStop()
+            if let validation, (run.evalEvery > 0 && done % run.evalEvery == 0) || finished || stopping {
+                latest = Evaluation.run(model: model, stream: validation, byteLength: byteLength)
+                if let result = latest, best == nil || result.bitsPerByte < best!.bitsPerByte {
+                    best = result
+                    try saveModel()
+                }
+            } else if validation == nil && (finished || stopping || (run.checkpointEvery > 0 && done % run.checkpointEvery == 0)) {
+                try saveModel()
+            }
+            if (run.checkpointEvery > 0 && done % run.checkpointEvery == 0) || finished || stopping {
+                do {
+                    try Checkpoint.save(to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash)
+                } catch {
+                    throw .output(path: checkpointPath, reason: error.description)
+                }
+                lastCheckpoint = checkpointPath
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let tokens = Double((done - firstStep) * run.accumulation * run.batch * T)
+            progress(TrainingProgress(
+                step: done, totalSteps: run.steps, loss: loss, learningRate: lr, gradientNorm: norm,
+                tokensPerSecond: tokens / seconds, secondsLeft: seconds / Double(done - firstStep) * Double(run.steps - done),
+                validation: latest))
+            if stopping { return }
+        }
+    }
+
+    private func saveModel() throws(TrainingError) {
+        do { try model.save(to: modelPath) } catch { throw .output(path: modelPath, reason: error.description) }
+    }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Chat
+import Foundation
+import GPT
+import Sampling
+import Synchronization
+import Tokenizer
+
+/// `attnchat chat`: talk to a model. This is the line mode: one line in, the streamed reply out,
+/// slash commands for settings. It is what runs with --no-tui, and whenever stdin or stdout is
+/// not a terminal or TERM is unset or "dumb".
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat with a model in the terminal.",
+        discussion: "Type a message and press Enter. /help lists the commands; Ctrl-C stops a reply, Ctrl-D quits.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Tokenizer directory (default: the model directory's files, else the embedded one).")
+    var vocab: String?
+    @OptionGroup var sampling: SamplingOptions
+    @Option(name: .customLong("max-tokens"), help: "Longest reply, in tokens.")
+    var maxTokens = 256
+    @Flag(name: .customLong("no-tui"), help: "Line mode: plain lines in and out.")
+    var noTUI = false
+
+    func validate() throws {
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive (got \(maxTokens))") }
+    }
+
+    func run() throws {
+        let settings = LiveSettings(try sampling.settings(defaults: ChatCommand.defaultSettings))
+        let (model, source) = try modelOptions.load()
+        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.model)
+        let session = try ChatSession(model: model, tokenizer: tokenizer, settings: settings, maxReplyTokens: maxTokens)
+        let name = URL(fileURLWithPath: source.path).deletingPathExtension().lastPathComponent
+        try LineChat(session: session, modelName: name).run()
+    }
+
+    /// Chat defaults: `SamplingSettings()` (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
+    /// repeat penalty 1.1), seeded from the clock unless --seed is given.
+    static var defaultSettings: SamplingSettings {
+        var s = SamplingSettings()
+        s.seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        return s
+    }
+}
+
+/// The line-mode loop. Generation runs on this thread; Ctrl-C arrives through a signal source
+/// on another and only raises the cancellation flag (or exits, at the prompt).
+struct LineChat {
+    let session: ChatSession
+    let modelName: String
+    let out = FileHandle.standardOutput
+    let interactive = isatty(STDIN_FILENO) == 1
+
+    static let help = """
+        Commands:
+          /set NAME VALUE   change a sampling setting (temperature, top-k, top-p, min-p, typical-p,
+                            repeat-penalty, repeat-last-n, frequency-penalty, presence-penalty, seed)
+          /settings         show the sampling settings
+          /reset            forget the conversation
+          /regen            generate the last reply again
+          /save FILE        write the transcript to FILE
+          /help             this text
+          /quit             leave (Ctrl-D works too)
+        Ctrl-C stops a reply; Ctrl-C at the prompt quits.
+        """
+
+    func run() throws {
+        let cancel = CancellationFlag()
+        let generating = SharedFlag()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if generating.isSet && !cancel.isCancelled {
+                cancel.cancel()
+            } else {
+                FileHandle.standardError.write(Data("\n".utf8))
+                exit(130)
+            }
+        }
+        source.resume()
+        if interactive {
+            note("attnchat — \(modelName). /help for commands, Ctrl-D to quit.")
+        }
+        while true {
+            if interactive { try write("> ") }
+            guard let line = readLine(strippingNewline: true) else { break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text.hasPrefix("/") {
+                if try !command(text, cancel: cancel, generating: generating) { break }
+                continue
+            }
+            cancel.reset()
+            generating.set(true)
+            defer { generating.set(false) }
+            do {
+                try session.send(text, cancel: cancel, onEvent: show)
+            } catch {
+                note("attnchat: \(error.description)")
+            }
+        }
+        if interactive { try write("\n") }
+    }
+
+    /// Runs a slash command; false means quit.
+    private func command(_ text: String, cancel: CancellationFlag, generating: SharedFlag) throws -> Bool {
+        let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
+        switch parts[0] {
+        case "/quit", "/exit":
+            return false
+        case "/help":
+            note(Self.help)
+        case "/reset":
+            session.reset()
+            note("(conversation cleared)")
+        case "/settings":
+            note(describe(session.settings.value))
+        case "/set":
+            guard parts.count == 3 else {
+                note("usage: /set NAME VALUE, e.g. /set temperature 0.7")
+                break
+            }
+            do {
+                try session.settings.update { try $0.set(name: parts[1], value: parts[2]) }
+                note("(\(parts[1]) = \(parts[2]))")
+            } catch {
+                note("attnchat: \(error)")
+            }
+        case "/save":
+            guard parts.count >= 2 else {
+                note("usage: /save FILE")
+                break
+            }
+            let path = parts.dropFirst().joined(separator: " ")
+            do {
+                try Transcript.save(session.turns, modelName: modelName, to: path)
+                note("(transcript saved to \(path))")
+            } catch {
+                note("attnchat: \(error)")
+            }
+        case "/regen":
+            cancel.reset()
+            generating.set(true)
+            defer { generating.set(false) }
+            do {
+                if try session.regenerate(cancel: cancel, onEvent: show) == nil { note("(no reply to regenerate)") }
+            } catch {
+                note("attnchat: \(error)")
+            }
+        default:
+            note("unknown command \(parts[0]); /help lists them")
+        }
+        return true
+    }
+
+    private func show(_ event: ChatEvent) {
+        switch event {
+        case .token(_, _, let text):
+            try? write(TerminalSafe.inert(text))
+        case .contextTrimmed(let dropped):
+            note("(dropped the oldest \(dropped) turn\(dropped == 1 ? "" : "s") to fit the context)")
+        case .finished(let reason, _):
+            try? write(reason == .interrupted ? " [interrupted]\n" : "\n")
+            if reason == .contextFull { note("(context full: the reply was cut; older turns will be dropped)") }
+        case .promptProcessed, .attention, .timing:
+            break
+        }
+    }
+
+    private func describe(_ s: SamplingSettings) -> String {
+        "temperature \(s.temperature), top-k \(s.topK), top-p \(s.topP), min-p \(s.minP), typical-p \(s.typicalP), "
+            + "repeat-penalty \(s.repeatPenalty) over \(s.repeatLastN), frequency-penalty \(s.frequencyPenalty), "
+            + "presence-penalty \(s.presencePenalty), seed \(s.seed)"
+    }
+
+    private func write(_ text: String) throws {
+        do { try out.write(contentsOf: Data(text.utf8)) } catch { throw OutputError(description: "stdout: \(error.localizedDescription)") }
+    }
+
+    /// Notices go to stderr so that stdout holds only the conversation.
+    private func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// A boolean that a signal handler reads while the main thread writes it.
+final class SharedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set(_ newValue: Bool) { value.store(newValue, ordering: .relaxed) }
+}

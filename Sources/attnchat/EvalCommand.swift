@@ -1,0 +1,49 @@
+import ArgumentParser
+import Corpus
+import Foundation
+import GPT
+import JSON
+import Tokenizer
+import Training
+
+/// `attnchat eval`: validation loss, perplexity and bits per byte (DESIGN.md's metric).
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model on held-out text: nats/token, perplexity, bits/byte.",
+        discussion: "With the chit-chat dataset.json the validation split is used; any other file is evaluated whole.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The chit-chat dataset.json, or a text file.")
+    var data: String
+    @Option(help: "Tokenizer directory (default: the model directory's files, else the embedded one).")
+    var vocab: String?
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let (model, _) = try modelOptions.load()
+        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.model)
+        let stream: [Int32]
+        if ChitChat.looksLikeDataset(path: data) {
+            stream = try TrainingCorpus(paths: [data], tokenizer: tokenizer).validation
+        } else {
+            stream = tokenizer.encode(try TextCorpus.read(path: data)).map(Int32.init)
+        }
+        guard stream.count >= 2 else { throw TrainingError.corpusTooSmall(path: data, tokens: stream.count, needed: 2) }
+        if let bad = stream.first(where: { Int($0) >= model.config.vocabSize }) {
+            throw GPTError.tokenOutOfRange(id: Int(bad), vocabSize: model.config.vocabSize)
+        }
+        let byteCounts = (0..<tokenizer.vocabularySize).map { (try? tokenizer.bytes(of: $0).count) ?? 0 }
+        let r = Evaluation.run(model: model, stream: stream, byteLength: { byteCounts[Int($0)] })
+        if json {
+            let object: JSONObject = [
+                "tokens": .integer(Int64(r.tokens)), "bytes": .integer(Int64(r.bytes)), "nats_per_token": .number(r.natsPerToken),
+                "perplexity": .number(r.perplexity), "bits_per_byte": .number(r.bitsPerByte),
+            ]
+            print(JSONValue.object(object).serialized())
+        } else {
+            print(String(format: "tokens %d, bytes %d\nnats/token %.4f\nperplexity %.3f\nbits/byte  %.4f", r.tokens, r.bytes, r.natsPerToken, r.perplexity, r.bitsPerByte))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import CEmbedded
+import Foundation
+import Tokenizer
+
+/// The default tokenizer's files, compiled into the binary from Vocab/.
+func defaultTokenizerFiles() throws -> (vocabJSON: Data, merges: Data) {
+    func blob(_ accessor: (UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?) -> Data {
+        var count = 0
+        guard let start = accessor(&count) else { return Data() }
+        return Data(bytes: start, count: count)
+    }
+    return (blob(attnchat_embedded_vocab_json), blob(attnchat_embedded_merges_txt))
+}
+
+/// Which tokenizer goes with a model: `--vocab DIR` if given, else the files in a Hugging Face
+/// model directory (tokenizer.json, or vocab.json + merges.txt), else the embedded default.
+func loadTokenizer(vocab: String?, modelPath: String?) throws -> BPETokenizer {
+    if let vocab { return try BPETokenizer(directory: vocab) }
+    if let modelPath {
+        var isDirectory: ObjCBool = false
+        let fm = FileManager.default
+        if fm.fileExists(atPath: modelPath, isDirectory: &isDirectory), isDirectory.boolValue,
+            fm.fileExists(atPath: modelPath + "/tokenizer.json") || fm.fileExists(atPath: modelPath + "/vocab.json")
+        {
+            return try BPETokenizer(directory: modelPath)
+        }
+    }
+    let files = try defaultTokenizerFiles()
+    return try BPETokenizer(vocabJSON: files.vocabJSON, merges: files.merges, paths: ("<embedded>/vocab.json", "<embedded>/merges.txt"))
+}

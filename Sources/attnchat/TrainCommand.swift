@@ -1,0 +1,197 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import GPT
+import Synchronization
+import Tokenizer
+import Training
+
+/// `attnchat train`: train a model from scratch (or resume) on the user's text.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GPT on a corpus: the chit-chat dataset.json, .jsonl chats, or text files.",
+        discussion: """
+            Writes DIR/checkpoint.safetensors (weights + optimizer + step, atomically, every --checkpoint-every steps \
+            and on Ctrl-C) and DIR/model.safetensors (the weights with the best validation bits/byte). \
+            --resume continues from DIR/checkpoint.safetensors with the settings saved in it.
+            """)
+
+    @Option(name: .customLong("data"), help: "Corpus file (repeatable).")
+    var data: [String] = []
+    @Option(help: "Output directory.")
+    var output: String
+    @Option(help: "Tokenizer directory (default: the embedded one).")
+    var vocab: String?
+    @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.")
+    var resume = false
+
+    @Option(help: "Transformer blocks.") var layers: Int?
+    @Option(help: "Attention heads per block.") var heads: Int?
+    @Option(help: "Residual width.") var width: Int?
+    @Option(help: "Context length in tokens.") var context: Int?
+    @Option(help: "Position encoding: learned, sinusoidal or rope.") var positional: String?
+
+    @Option(help: "Sequences per micro-batch.") var batch = 16
+    @Option(help: "Micro-batches per update.") var accumulation = 1
+    @Option(help: "Updates (default 2000). With --resume: a new total, which re-times the schedule (the run then differs from one made straight).") var steps: Int?
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Warmup updates.") var warmup = 100
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
+    @Option(help: "Gradient-norm clip; 0 turns it off.") var clip: Float = 1.0
+    @Option(help: "Seed of the initialisation and the batches.") var seed: UInt64 = 1
+    @Option(name: .customLong("eval-every"), help: "Validate every N updates.") var evalEvery = 250
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates.") var checkpointEvery = 250
+
+    func validate() throws {
+        guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+        for (name, value) in [("--batch", batch), ("--accumulation", accumulation), ("--steps", steps ?? 1)] where value <= 0 {
+            throw ValidationError("\(name) must be positive (got \(value))")
+        }
+        for (name, value) in [("--warmup", warmup), ("--eval-every", evalEvery), ("--checkpoint-every", checkpointEvery)] where value < 0 {
+            throw ValidationError("\(name) must be >= 0 (got \(value))")
+        }
+        guard lr.isFinite && lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
+        guard weightDecay.isFinite && weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0 (got \(weightDecay))") }
+        guard clip.isFinite && clip >= 0 else { throw ValidationError("--clip must be >= 0 (got \(clip))") }
+        if let positional, GPTConfig.Positional(rawValue: positional) == nil {
+            throw ValidationError("--positional must be learned, sinusoidal or rope (got \(positional))")
+        }
+    }
+
+    func run() throws {
+        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: nil)
+        let hash = tokenizerHash(tokenizer)
+        let config = GPTConfig(
+            vocabSize: tokenizer.vocabularySize, contextLength: context ?? 256, layers: layers ?? 4, heads: heads ?? 4,
+            width: width ?? 256, positional: positional.flatMap(GPTConfig.Positional.init) ?? .learned)
+        try config.validate()
+
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let checkpointPath = output + "/checkpoint.safetensors"
+        var model: GPTModel
+        var optimizer: AdamW?
+        var settings = RunSettings()
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpointPath) else {
+                throw TrainingError.checkpoint(path: checkpointPath, reason: "no checkpoint to resume from")
+            }
+            let loaded = try Checkpoint.load(path: checkpointPath)
+            let requested = [("n_layer", layers, loaded.model.config.layers), ("n_head", heads, loaded.model.config.heads),
+                             ("n_embd", width, loaded.model.config.width), ("n_positions", context, loaded.model.config.contextLength)]
+            for (field, asked, saved) in requested {
+                if let asked, asked != saved { throw TrainingError.resumeMismatch(path: checkpointPath, field: field, checkpoint: "\(saved)", requested: "\(asked)") }
+            }
+            if let positional, positional != loaded.model.config.positional.rawValue {
+                throw TrainingError.resumeMismatch(path: checkpointPath, field: "positional", checkpoint: loaded.model.config.positional.rawValue, requested: positional)
+            }
+            guard loaded.tokenizerHash == hash else {
+                throw TrainingError.resumeMismatch(path: checkpointPath, field: "tokenizer", checkpoint: loaded.tokenizerHash, requested: hash)
+            }
+            model = loaded.model
+            settings = loaded.run
+            if let steps, steps != settings.steps {
+                guard steps > loaded.step else {
+                    throw ValidationError("--steps \(steps) is not beyond the checkpoint's step \(loaded.step)")
+                }
+                note("changing the run's length from \(settings.steps) to \(steps) updates; the learning-rate schedule follows")
+                settings.steps = steps
+                settings.schedule.totalSteps = steps
+            }
+            let adam = AdamW(weights: model.weights, hyper: settings.adam)
+            adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
+            optimizer = adam
+            note("resuming at step \(loaded.step) of \(settings.steps)")
+        } else {
+            settings.batch = batch
+            settings.accumulation = accumulation
+            settings.steps = steps ?? 2000
+            settings.schedule = LearningRateSchedule(peak: lr, warmupSteps: warmup, totalSteps: settings.steps)
+            settings.adam.weightDecay = weightDecay
+            settings.clip = clip
+            settings.seed = seed
+            settings.evalEvery = evalEvery
+            settings.checkpointEvery = checkpointEvery
+            let weights = GPTWeights(config: config)
+            weights.initialiseRandomly(seed: seed)
+            model = GPTModel(weights: weights)
+        }
+
+        let start = DispatchTime.now().uptimeNanoseconds
+        let corpus = try TrainingCorpus(paths: data, tokenizer: tokenizer)
+        let needed = model.config.contextLength + 2
+        guard corpus.train.count >= needed else {
+            throw TrainingError.corpusTooSmall(path: data.joined(separator: ", "), tokens: corpus.train.count, needed: needed)
+        }
+        note(String(format: "corpus: %d training tokens, %d validation tokens (%.1f s to read and tokenize)",
+                    corpus.train.count, corpus.validation.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        let c = model.config
+        note("model: \(c.layers) layers, \(c.heads) heads, width \(c.width), context \(c.contextLength), \(c.positional.rawValue) positions, \(c.parameterCount) parameters")
+
+        let byteCounts = (0..<tokenizer.vocabularySize).map { (try? tokenizer.bytes(of: $0).count) ?? 0 }
+        let trainer = Trainer(
+            model: model, run: settings, optimizer: optimizer, train: corpus.train,
+            validation: corpus.validation.count > 1 ? corpus.validation : nil,
+            byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output)
+        let interrupted = Atomic<Bool>(false)
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if interrupted.load(ordering: .relaxed) { Foundation.exit(130) }  // a second Ctrl-C: stop now
+            interrupted.store(true, ordering: .relaxed)
+            FileHandle.standardError.write(Data("\nstopping after this step (Ctrl-C again to quit at once)...\n".utf8))
+        }
+        source.resume()
+        let bar = TrainingProgressBar()
+        try trainer.train(progress: bar.show, shouldStop: { interrupted.load(ordering: .relaxed) })
+        bar.finish()
+        if let best = trainer.best {
+            note(String(format: "best validation: %.4f bits/byte, %.4f nats/token (perplexity %.2f)", best.bitsPerByte, best.natsPerToken, best.perplexity))
+        }
+        note("wrote \(trainer.modelPath) and \(trainer.checkpointPath)")
+        if interrupted.load(ordering: .relaxed) { throw ExitCode(130) }
+    }
+}
+
+/// 64-bit FNV-1a of the tokenizer's files: a resume with another tokenizer is refused.
+func tokenizerHash(_ tokenizer: BPETokenizer) -> String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in tokenizer.vocabJSON() + tokenizer.mergesText() {
+        hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    return String(hash, radix: 16)
+}
+
+/// One stderr line, redrawn in place: step, loss, speed, ETA and the last validation.
+final class TrainingProgressBar {
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastPrint: UInt64 = 0
+
+    func show(_ p: TrainingProgress) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        // Without a terminal, one line every 10 s (or on validation) keeps logs readable.
+        let due = isTerminal ? now - lastPrint > 100_000_000 : now - lastPrint > 10_000_000_000
+        guard due || p.step == p.totalSteps || p.validation != nil && p.step % 50 == 0 else { return }
+        lastPrint = now
+        let width = 24
+        let filled = width * p.step / max(p.totalSteps, 1)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        var line = String(format: "%@ %d/%d loss %.4f lr %.2e | %.0f tok/s | ETA %@", bar, p.step, p.totalSteps, p.loss, p.learningRate, p.tokensPerSecond, duration(p.secondsLeft))
+        if let v = p.validation { line += String(format: " | val %.4f bpb", v.bitsPerByte) }
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    private func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--" }
+        let s = Int(seconds)
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s / 60 % 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
+
+private func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

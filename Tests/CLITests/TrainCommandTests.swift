@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@Suite struct TrainCommandTests {
+    static func corpus(_ text: String, name: String = "corpus.txt") throws -> String {
+        let path = try CLI.temporaryDirectory().appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let tiny = ["--layers", "1", "--heads", "2", "--width", "16", "--context", "16", "--batch", "2", "--eval-every", "0"]
+
+    @Test func trainsResumesAndEvaluates() throws {
+        let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
+        let out = try CLI.temporaryDirectory().path
+        let first = try CLI.run(["train", "--data", data, "--output", out, "--steps", "6", "--checkpoint-every", "3"] + Self.tiny)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/model.safetensors"))
+        let resumed = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--steps", "8"] + Self.tiny)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming at step 6"))
+        let eval = try CLI.run(["eval", "--model", out + "/model.safetensors", "--data", data, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("\"bits_per_byte\":"))
+    }
+
+    @Test func resumeWithAnotherShapeIsRefusedNamingTheField() throws {
+        let data = try Self.corpus(String(repeating: "abc def ghi jkl ", count: 60))
+        let out = try CLI.temporaryDirectory().path
+        _ = try CLI.run(["train", "--data", data, "--output", out, "--steps", "2"] + Self.tiny)
+        let r = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--layers", "2"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("n_layer is 1 in the checkpoint but 2 now"))
+    }
+
+    @Test func emptyOrShortCorpusExits65BeforeTraining() throws {
+        for text in ["", "just a few words"] {
+            let r = try CLI.run(["train", "--data", try Self.corpus(text), "--output", try CLI.temporaryDirectory().path] + Self.tiny)
+            #expect(r.status == 65, "\(r.stderr)")
+            #expect(r.stderr.contains("tokens; training needs at least"))
+        }
+    }
+
+    @Test func malformedJSONLNamesTheLine() throws {
+        let good = #"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}"#
+        let data = try Self.corpus(good + "\n" + good + "\n{\"messages\": [oops]}\n", name: "chats.jsonl")
+        let r = try CLI.run(["train", "--data", data, "--output", try CLI.temporaryDirectory().path] + Self.tiny)
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("line 3"))
+    }
+
+    @Test func missingCorpusExits66() throws {
+        let r = try CLI.run(["train", "--data", "/nonexistent.txt", "--output", try CLI.temporaryDirectory().path] + Self.tiny)
+        #expect(r.status == 66)
+    }
+}

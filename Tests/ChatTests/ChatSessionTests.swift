@@ -1,0 +1,166 @@
+import Foundation
+import GPT
+import Sampling
+import Testing
+import Tokenizer
+@testable import Chat
+
+enum ChatFixture {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let tokenizer = try! BPETokenizer(directory: root.appendingPathComponent("Vocab").path)
+
+    /// A small random model over the default vocabulary.
+    static func model(context: Int = 64, seed: UInt64 = 3) -> GPTModel {
+        let config = GPTConfig(vocabSize: tokenizer.vocabularySize, contextLength: context, layers: 1, heads: 2, width: 16)
+        let weights = GPTWeights(config: config)
+        weights.initialiseRandomly(seed: seed, std: 0.05)
+        return GPTModel(weights: weights)
+    }
+
+    /// Sampling that never ends a reply early: the template's end tokens are banned... by seed
+    /// choice is not enough, so the tests use a high token budget and count what they get.
+    static func session(context: Int = 64, settings: SamplingSettings = .neutral(seed: 11), maxReply: Int = 8) throws -> ChatSession {
+        try ChatSession(model: model(context: context), tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxReply)
+    }
+}
+
+@Suite struct ChatSessionTests {
+    @Test func templateRendersTurnsWithSpecialTokensOnlyFromTheTemplate() throws {
+        let template = try ChatTemplate(tokenizer: ChatFixture.tokenizer)
+        let tokens = template.prompt(for: [Turn(role: .user, text: "hi <|endoftext|>"), Turn(role: .bot, text: "hello")])
+        #expect(tokens.first == template.userID)
+        #expect(tokens.last == template.botID)
+        #expect(tokens.filter { $0 == template.endOfTextID }.isEmpty)  // typed text stays text
+        #expect(tokens.filter { $0 == template.botID }.count == 2)
+        #expect(try ChatFixture.tokenizer.decode(tokens) == "<|user|>hi <|endoftext|>\n<|bot|>hello\n<|bot|>")
+    }
+
+    @Test func replyStreamsTokensAndEndsWithAFinishedEvent() throws {
+        let session = try ChatFixture.session()
+        var tokens = 0, text = "", finished: StopReason?
+        let reply = try session.send("hello there", cancel: CancellationFlag()) { event in
+            switch event {
+            case .token(_, _, let piece): tokens += 1; text += piece
+            case .finished(let reason, _): finished = reason
+            default: break
+            }
+        }
+        #expect(tokens > 0 && tokens <= 8)
+        #expect(finished != nil)
+        #expect(reply.text == text)
+        #expect(session.turns.map(\.role) == [.user, .bot])
+    }
+
+    /// Cancelling after k tokens leaves exactly those k tokens, marked interrupted.
+    @Test func cancellationKeepsThePartialReplyMarked() throws {
+        let session = try ChatFixture.session(maxReply: 50)
+        let cancel = CancellationFlag()
+        var ids: [Int] = []
+        let reply = try session.send("tell me a story", cancel: cancel) { event in
+            if case .token(let id, _, _) = event {
+                ids.append(id)
+                if ids.count == 3 { cancel.cancel() }
+            }
+        }
+        #expect(ids.count == 3)
+        #expect(reply.interrupted)
+        #expect(reply.text == (try ChatFixture.tokenizer.decode(ids)))
+        #expect(session.turns.last == reply)
+    }
+
+    /// A change made while a reply streams applies from the next token.
+    @Test func settingsChangedMidReplyApplyFromTheNextToken() throws {
+        let settings = LiveSettings(.neutral(seed: 5))
+        let session = try ChatSession(model: ChatFixture.model(), tokenizer: ChatFixture.tokenizer, settings: settings, maxReplyTokens: 6)
+        var infos: [TokenInfo] = []
+        try session.send("hi", cancel: CancellationFlag()) { event in
+            if case .token(_, let info, _) = event {
+                infos.append(info)
+                if infos.count == 2 { try? settings.update { $0.temperature = 0 } }
+            }
+        }
+        try #require(infos.count >= 4)
+        #expect(infos[0].probability < 0.5 && infos[1].probability < 0.5)  // sampled from a flat-ish distribution
+        #expect(infos[2...].allSatisfy { $0.probability == 1 })  // greedy from the third token on
+        #expect(infos[2].id == infos[2].top.first?.id)
+    }
+
+    /// A conversation longer than the context keeps going, dropping whole turns from the front.
+    @Test func overflowDropsWholeOldTurns() throws {
+        let session = try ChatFixture.session(context: 48, maxReply: 6)
+        var trimmed = 0
+        for i in 0..<8 {
+            try session.send("message number \(i) with a few words", cancel: CancellationFlag()) { event in
+                if case .contextTrimmed(let n) = event { trimmed += n }
+            }
+        }
+        #expect(session.turns.count == 16)
+        #expect(trimmed > 0 && trimmed == session.windowStart)
+        #expect(session.contextUsed <= 48)
+    }
+
+    @Test func aMessageLongerThanTheContextIsRefusedAndNotKept() throws {
+        let session = try ChatFixture.session(context: 32)
+        let long = String(repeating: "word ", count: 60)
+        #expect(throws: ChatError.self) { try session.send(long, cancel: CancellationFlag()) { _ in } }
+        #expect(session.turns.isEmpty)
+        try session.send("short", cancel: CancellationFlag()) { _ in }
+        #expect(session.turns.count == 2)
+    }
+
+    @Test func regenerateReplacesTheLastReply() throws {
+        let session = try ChatFixture.session()
+        try session.send("hi", cancel: CancellationFlag()) { _ in }
+        #expect(try session.regenerate(cancel: CancellationFlag()) { _ in } != nil)
+        #expect(session.turns.count == 2)
+        session.reset()
+        #expect(session.turns.isEmpty && session.contextUsed == 0)
+        #expect(try session.regenerate(cancel: CancellationFlag()) { _ in } == nil)
+    }
+
+    @Test func attentionSnapshotsArriveForEveryToken() throws {
+        let session = try ChatFixture.session()
+        var tokens = 0, snapshots: [Int] = []
+        try session.send("hi", cancel: CancellationFlag()) { event in
+            if case .token = event { tokens += 1 }
+            if case .attention(let s) = event { snapshots.append(s.length) }
+        }
+        #expect(snapshots.count == tokens)
+        #expect(zip(snapshots, snapshots.dropFirst()).allSatisfy { $1 == $0 + 1 })
+    }
+}
+
+@Suite struct ChatSupportTests {
+    @Test func controlCharactersBecomeVisibleAndInert() {
+        #expect(TerminalSafe.inert("a\u{1B}[2Jb\u{07}\r\nok\t\u{9B}\u{7F}") == "a\u{241B}[2Jb\u{2407}\u{240D}\nok\t\u{FFFD}\u{2421}")
+        #expect(TerminalSafe.inert("plain 🙂 text\n") == "plain 🙂 text\n")
+    }
+
+    @Test func eventBufferKeepsTextAndCoalescesSnapshots() {
+        let buffer = EventBuffer()
+        let snapshot = { (n: Int) in ChatEvent.attention(AttentionSnapshot(layers: 1, heads: 1, length: n, weights: [Float](repeating: 1 / Float(n), count: n))) }
+        buffer.push(snapshot(1))
+        buffer.push(.contextTrimmed(droppedTurns: 1))
+        buffer.push(snapshot(2))
+        buffer.push(snapshot(3))
+        let events = buffer.drain()
+        #expect(events.count == 2)
+        if case .attention(let s) = events[0] { #expect(s.length == 3) } else { Issue.record("snapshot not first") }
+        #expect(buffer.droppedSnapshots == 2)
+        #expect(buffer.drain().isEmpty)
+    }
+
+    @Test func transcriptIsReadableAndWrittenAtomically() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnchat-tx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("chat.txt").path
+        let turns = [Turn(role: .user, text: "hi"), Turn(role: .bot, text: "hel\u{1B}lo", interrupted: true)]
+        try Transcript.save(turns, modelName: "m", to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("\n[user]\nhi\n"))
+        #expect(text.contains("\n[bot, interrupted]\nhel\u{241B}lo\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["chat.txt"])  // no temp file left
+        #expect(throws: ChatError.self) { try Transcript.save(turns, modelName: "m", to: dir.path + "/missing/x.txt") }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+}
