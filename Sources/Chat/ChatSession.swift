@@ -55,6 +55,10 @@ public final class ChatSession {
     /// Tokens in the context window now.
     public var contextUsed: Int { state.length }
 
+    /// The token ids in the context window now (prompt and reply so far), oldest first: what an
+    /// attention snapshot's positions refer to.
+    public var contextTokens: [Int] { cached }
+
     /// Forgets the conversation (`/reset`).
     public func reset() {
         turns = []
