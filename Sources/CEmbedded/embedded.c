@@ -3,6 +3,7 @@
 // Symbols defined by embedded.S around each .incbin.
 extern const unsigned char attnchat_vocab_json_start[], attnchat_vocab_json_end[];
 extern const unsigned char attnchat_merges_txt_start[], attnchat_merges_txt_end[];
+extern const unsigned char attnchat_default_model_start[], attnchat_default_model_end[];
 
 const unsigned char *attnchat_embedded_vocab_json(long *count) {
     *count = attnchat_vocab_json_end - attnchat_vocab_json_start;
@@ -12,4 +13,9 @@ const unsigned char *attnchat_embedded_vocab_json(long *count) {
 const unsigned char *attnchat_embedded_merges_txt(long *count) {
     *count = attnchat_merges_txt_end - attnchat_merges_txt_start;
     return attnchat_merges_txt_start;
+}
+
+const unsigned char *attnchat_embedded_default_model(long *count) {
+    *count = attnchat_default_model_end - attnchat_default_model_start;
+    return attnchat_default_model_start;
 }

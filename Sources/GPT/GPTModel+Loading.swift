@@ -149,6 +149,13 @@ extension GPTModel {
         if let activation = object["activation_function"]?.stringValue, !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(activation) {
             throw .badConfig(path: path, reason: "activation_function \"\(activation)\" is not supported (expected \"gelu_new\")")
         }
+        // Variants of GPT-2 attention that attnchat does not compute: refuse rather than be wrong.
+        if object["scale_attn_by_inverse_layer_idx"]?.boolValue == true {
+            throw .badConfig(path: path, reason: "scale_attn_by_inverse_layer_idx = true is not supported")
+        }
+        if object["scale_attn_weights"]?.boolValue == false {
+            throw .badConfig(path: path, reason: "scale_attn_weights = false is not supported")
+        }
         return try config(from: object, path: path)
     }
 

@@ -30,7 +30,9 @@ extension GPTModel {
 
     /// Writes a Hugging Face GPT-2 directory (`config.json` + `model.safetensors`) that
     /// `transformers.GPT2LMHeadModel.from_pretrained` loads. Only learned positions exist there.
-    public func saveHuggingFace(directory: String, dtype: DType = .F32) throws(GPTError) {
+    /// - Parameter endOfTextID: the tokenizer's `<|endoftext|>` id, written as `bos_token_id` and
+    ///   `eos_token_id` (transformers' defaults of 50256 are wrong for other vocabularies).
+    public func saveHuggingFace(directory: String, dtype: DType = .F32, endOfTextID: Int? = nil) throws(GPTError) {
         guard config.positional == .learned else {
             throw .badConfig(path: directory, reason: "Hugging Face GPT-2 has learned positions only (this model uses \(config.positional.rawValue))")
         }
@@ -46,6 +48,10 @@ extension GPTModel {
         hf["architectures"] = .array([.string("GPT2LMHeadModel")])
         hf["activation_function"] = .string("gelu_new")
         hf["tie_word_embeddings"] = .bool(true)
+        if let id = endOfTextID {
+            hf["bos_token_id"] = .integer(Int64(id))
+            hf["eos_token_id"] = .integer(Int64(id))
+        }
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         do {
             try Data(JSONValue.object(hf).serializedBytes(sortedKeys: true)).write(to: URL(fileURLWithPath: configPath), options: .atomic)

@@ -44,6 +44,15 @@ public func rotaryForward(
     x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
     headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
 ) {
+    rotate(x, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: 1)
+}
+
+/// Rotates every pair by +angle (direction 1) or −angle (direction −1).
+@inline(__always)
+private func rotate(
+    _ x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, direction: Float
+) {
     let half = hs / 2
     for t in 0..<T {
         let c = cos + (p0 + t) * half
@@ -51,9 +60,9 @@ public func rotaryForward(
         for h in 0..<H {
             let v = x + t * stride + h * hs
             for i in 0..<half {
-                let a = v[2 * i], b = v[2 * i + 1]
-                v[2 * i] = a * c[i] - b * s[i]
-                v[2 * i + 1] = a * s[i] + b * c[i]
+                let a = v[2 * i], b = v[2 * i + 1], sn = direction * s[i]
+                v[2 * i] = a * c[i] - b * sn
+                v[2 * i + 1] = a * sn + b * c[i]
             }
         }
     }
@@ -82,17 +91,5 @@ public func rotaryBackward(
     dx: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
     headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
 ) {
-    let half = hs / 2
-    for t in 0..<T {
-        let c = cos + (p0 + t) * half
-        let s = sin + (p0 + t) * half
-        for h in 0..<H {
-            let v = dx + t * stride + h * hs
-            for i in 0..<half {
-                let a = v[2 * i], b = v[2 * i + 1]
-                v[2 * i] = a * c[i] + b * s[i]
-                v[2 * i + 1] = -a * s[i] + b * c[i]
-            }
-        }
-    }
+    rotate(dx, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: -1)
 }

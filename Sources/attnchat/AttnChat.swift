@@ -7,7 +7,9 @@ struct AttnChat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attnchat",
         abstract: "A terminal chatbot you can look inside.",
-        subcommands: [ChatCommand.self, GenerateCommand.self, TrainCommand.self, EvalCommand.self, InfoCommand.self, TokenizerCommand.self, BenchCommand.self])
+        discussion: "With no command, chats with the embedded default model.",
+        subcommands: [ChatCommand.self, GenerateCommand.self, TrainCommand.self, EvalCommand.self, InfoCommand.self, ExportCommand.self, TokenizerCommand.self, BenchCommand.self],
+        defaultSubcommand: ChatCommand.self)
 
     /// Parses, runs, and turns every error into one stderr line and a sysexits code.
     static func main() {

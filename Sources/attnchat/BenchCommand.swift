@@ -3,6 +3,7 @@ import Foundation
 import GPT
 import JSON
 import Kernels
+import Training
 
 /// `attnchat bench`: memory bandwidth, prefill and decode speed, and the cost of attention capture.
 /// `Scripts/bench` runs it next to PyTorch on the same weights and prints the ratios.
@@ -40,11 +41,21 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
+    @Flag(name: .long, help: "Measure training instead: tokens/s of forward + backward + AdamW, and the share of the GEMM peak.")
+    var train = false
+
+    @Option(name: .long, help: "Sequences per training batch (with --train).")
+    var batch = 16
+
+    @Option(name: .long, help: "Training steps to time (with --train).")
+    var steps = 5
+
     func validate() throws {
         guard promptTokens > 0, newTokens > 0, repeats > 0 else { throw ValidationError("--prompt-tokens, --new-tokens and --repeats must be positive") }
     }
 
     func run() throws {
+        if train { return try runTraining() }
         let gpt: GPTModel
         if let model {
             gpt = try GPTModel.load(path: model).model
@@ -103,6 +114,66 @@ struct BenchCommand: ParsableCommand {
             print("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)")
             for (key, value) in results { print(String(format: "%-30@ %10.2f", key as NSString, value)) }
         }
+    }
+
+    /// Training throughput at batch × context tokens per step, with the model FLOPs it achieves
+    /// (6 per parameter per token for the matmuls, forward and backward, plus attention's
+    /// 12·L·T·C per token, as llm.c counts them) against OpenBLAS's measured SGEMM peak.
+    private func runTraining() throws {
+        let config = shape.config
+        let weights = GPTWeights(config: config)
+        weights.initialiseRandomly(seed: 1)
+        let model = GPTModel(weights: weights)
+        let T = config.contextLength
+        let pass = GPTTrainingPass(model: model, B: batch, T: T)
+        let grads = GPTWeights(config: config)
+        let adam = AdamW(weights: weights)
+        var rng = SystemRandomNumberGenerator()
+        let stream = (0..<(batch * T + 1)).map { _ in Int32.random(in: 0..<Int32(config.vocabSize), using: &rng) }
+        let inputs = Array(stream.dropLast()), targets = Array(stream.dropFirst())
+        func step() {
+            grads.withMutableStorage { $0.update(repeating: 0) }
+            _ = pass.forward(inputs: inputs, targets: targets, prepareBackward: true)
+            pass.backward(into: grads)
+            weights.withMutableStorage { p in grads.withStorage { g in adam.update(params: p, grads: g, lr: 1e-4) } }
+        }
+        step()  // warm-up
+        var best = Double.infinity
+        for _ in 0..<repeats { best = min(best, try time { for _ in 0..<steps { step() } } / Double(steps)) }
+        let tokens = Double(batch * T)
+        let positions = config.positional == .learned ? config.contextLength * config.width : 0
+        let flopsPerToken = 6.0 * Double(config.parameterCount - positions) + 12.0 * Double(config.layers * T * config.width)
+        let achieved = flopsPerToken * tokens / best / 1e9
+        let peak = measureGEMMPeak()
+        let results: [(String, Double)] = [
+            ("train_tokens_per_s", tokens / best), ("step_seconds", best), ("model_gflop_per_s", achieved),
+            ("sgemm_peak_gflop_per_s", peak), ("fraction_of_peak", achieved / peak),
+        ]
+        if json {
+            var object: JSONObject = [
+                "layers": .integer(Int64(config.layers)), "width": .integer(Int64(config.width)), "batch": .integer(Int64(batch)),
+                "context": .integer(Int64(T)), "threads": .integer(Int64(Threads.count)), "blas_core": .string(Threads.blasCoreName),
+            ]
+            for (key, value) in results { object[key] = .number((value * 1000).rounded() / 1000) }
+            print(JSONValue.object(object).serialized())
+        } else {
+            print("training \(config.layers)x\(config.width), batch \(batch)x\(T); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)")
+            for (key, value) in results { print(String(format: "%-24@ %10.3f", key as NSString, value)) }
+        }
+    }
+
+    /// The best SGEMM rate of a large square product, GFLOP/s: the ceiling for GEMM-shaped work.
+    private func measureGEMMPeak() -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            matmulForward(out: &c, inp: a, weight: b, bias: nil, rows: n, inDim: n, outDim: n)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
     }
 
     private func time(_ body: () throws -> Void) throws -> Double {

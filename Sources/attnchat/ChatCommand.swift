@@ -31,7 +31,7 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         let settings = LiveSettings(try sampling.settings(defaults: ChatCommand.defaultSettings))
         let (model, source) = try modelOptions.load()
-        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.model)
+        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         let session = try ChatSession(model: model, tokenizer: tokenizer, settings: settings, maxReplyTokens: maxTokens)
         let name = URL(fileURLWithPath: source.path).deletingPathExtension().lastPathComponent
         try LineChat(session: session, modelName: name).run()

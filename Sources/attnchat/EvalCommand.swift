@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let (model, _) = try modelOptions.load()
-        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.model)
+        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         let stream: [Int32]
         if ChitChat.looksLikeDataset(path: data) {
             stream = try TrainingCorpus(paths: [data], tokenizer: tokenizer).validation

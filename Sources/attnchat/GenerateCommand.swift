@@ -41,7 +41,7 @@ struct GenerateCommand: ParsableCommand {
         let settings = try sampling.settings(defaults: .neutral(seed: 0))
         let (model, _) = try modelOptions.load()
         // Token ids in and out need no tokenizer: that is how models without one are driven.
-        let tokenizer: BPETokenizer? = (ids && promptIDs != nil) ? nil : try loadTokenizer(vocab: vocab, modelPath: modelOptions.model)
+        let tokenizer: BPETokenizer? = (ids && promptIDs != nil) ? nil : try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         if let tokenizer, tokenizer.vocabularySize > model.config.vocabSize {
             throw ChatError.vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
         }

@@ -1,14 +1,29 @@
 import ArgumentParser
+import CEmbedded
 import GPT
 
-/// `--model M`: an attnchat `.safetensors` file or a Hugging Face GPT-2 directory.
+/// `--model M`: `default` (the embedded model), an attnchat `.safetensors` file, or a Hugging
+/// Face GPT-2 directory.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A .safetensors file written by attnchat, or a Hugging Face GPT-2 directory (config.json + model.safetensors).")
-    var model: String
+    @Option(name: .long, help: "default (the embedded model), a .safetensors file written by attnchat, or a Hugging Face GPT-2 directory (config.json + model.safetensors).")
+    var model = "default"
+
+    /// The name `default` always means the embedded model; a file of that name needs a path (./default).
+    var isDefault: Bool { model == "default" }
 
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
-        try GPTModel.load(path: model)
+        if isDefault { return try loadDefaultModel() }
+        return try GPTModel.load(path: model)
     }
+}
+
+/// The chat model compiled into the binary.
+func loadDefaultModel() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+    var count = 0
+    guard let start = attnchat_embedded_default_model(&count), count > 0 else {
+        throw .missingModel(path: "default", reason: "this build has no embedded model")
+    }
+    return try GPTModel.load(bytes: UnsafeBufferPointer(start: start, count: count), name: "default")
 }
 
 /// Parses a list of token ids, e.g. "15496 11 995" or "1,2,3".

@@ -1,9 +1,11 @@
 // The files compiled into the binary (embedded.S), so that `attnchat` runs from a single file:
-// the default tokenizer of Vocab/. Each accessor returns the bytes and stores their count.
+// the default tokenizer of Vocab/ and the default model of Model/. Each accessor returns the bytes and stores their count.
 #ifndef ATTNCHAT_EMBEDDED_H
 #define ATTNCHAT_EMBEDDED_H
 
 const unsigned char *attnchat_embedded_vocab_json(long *count);
 const unsigned char *attnchat_embedded_merges_txt(long *count);
+/// The default chat model: an attnchat safetensors file (F16), see README's model card.
+const unsigned char *attnchat_embedded_default_model(long *count);
 
 #endif
