@@ -94,7 +94,7 @@ public enum AttentionPane {
         for index in 0..<total {
             let (l, h) = (index / s.heads, index % s.heads)
             if rows.count == height - 1 && index < total - 1 {
-                rows.append([Segment("… \(total - index) more", .notice)])
+                rows.append([Segment("\(ascii ? "..." : "…") \(total - index) more", .notice)])
                 break
             }
             let label = "\((l, h) == selected ? ">" : " ")L\(l + 1)H\(h + 1) "

@@ -261,8 +261,8 @@ public final class ChatUI {
             transcript.add(.notice, "(no token yet)")
             return
         }
-        let alts = info.top.map { "\(AttentionPane.quoted(piece($0.id), ascii: curses.ascii)) \(StatusText.f2($0.probability))" }
-        transcript.add(.notice, "token \(AttentionPane.quoted(piece(info.id), ascii: curses.ascii)) p \(StatusText.f2(info.probability)), "
+        let alts = info.top.map { "\(AttentionPane.quoted(piece($0.id), ascii: curses.ascii)) \(StatusText.f3($0.probability))" }
+        transcript.add(.notice, "token \(AttentionPane.quoted(piece(info.id), ascii: curses.ascii)) p \(StatusText.f3(info.probability)), "
             + "entropy \(StatusText.f2(info.entropy)) nats; top: " + alts.joined(separator: ", "))
         scrolledBack = 0
     }
@@ -317,7 +317,7 @@ public final class ChatUI {
                 transcript.add(.notice, "\(error)")
             }
         case "/settings":
-            transcript.add(.notice, StatusText.settings(worker.live.value))
+            transcript.add(.notice, StatusText.settings(worker.live.value) + " seed \(worker.live.value.seed)")
         case "/reset":
             guard !streaming else { transcript.add(.notice, busy); break }
             worker.reset()
@@ -360,7 +360,10 @@ public final class ChatUI {
         let layout = ScreenLayout(width: w, height: h, showPane: showPane)
         curses.erase()
         if layout.tooSmall {
-            curses.draw([Segment(layout.tooSmallNotice, .notice)], row: max(0, h / 2), col: 0, width: w)
+            let notice = layout.tooSmallNotice
+            for (i, line) in notice.enumerated() {
+                curses.draw([Segment(line, .notice)], row: max(0, (h - notice.count) / 2) + i, col: 0, width: w)
+            }
             curses.placeCursor(row: 0, col: 0, visible: false)
             curses.refresh()
             return

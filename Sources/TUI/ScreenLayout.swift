@@ -67,8 +67,10 @@ public struct ScreenLayout: Equatable, Sendable {
         }
     }
 
-    /// The notice shown instead of the UI when the terminal is too small, cut to fit.
-    public var tooSmallNotice: String {
-        TextWidth.prefix("terminal too small: \(width)x\(height), need \(Self.minimumWidth)x\(Self.minimumHeight)", fitting: width)
+    /// The notice shown instead of the UI when the terminal is too small: wrapped to the width,
+    /// cut to the height.
+    public var tooSmallNotice: [String] {
+        let text = "terminal too small: \(width)x\(height), need \(Self.minimumWidth)x\(Self.minimumHeight)"
+        return wrap([Segment(text)], width: width).prefix(height).map(\.plainText)
     }
 }

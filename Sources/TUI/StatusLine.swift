@@ -25,15 +25,16 @@ public struct StatusInfo: Equatable, Sendable {
 
 /// The status bar and help line texts, fitted to the terminal's width.
 public enum StatusText {
-    /// Every sampling setting, spelled as `/set` takes it:
-    /// `temp 0.80 top-k 40 top-p 0.95 min-p 0.05 typical-p 1.00 repeat 1.10/64 freq 0.00 pres 0.00 seed 7`.
+    /// Every sampling setting (the seed only in `/settings`), in full:
+    /// `temp 0.80 top-k 40 top-p 0.95 min-p 0.05 typ 1.00 rep 1.10/64 freq 0.00 pres 0.00`,
+    /// or compact: `T0.80 k40 p0.95 m0.05 ty1.00 r1.10/64 f0.00 pr0.00`.
     public static func settings(_ s: SamplingSettings, compact: Bool = false) -> String {
         if compact {
             return "T\(f2(s.temperature)) k\(s.topK) p\(f2(s.topP)) m\(f2(s.minP)) ty\(f2(s.typicalP)) "
                 + "r\(f2(s.repeatPenalty))/\(s.repeatLastN) f\(f2(s.frequencyPenalty)) pr\(f2(s.presencePenalty))"
         }
-        return "temp \(f2(s.temperature)) top-k \(s.topK) top-p \(f2(s.topP)) min-p \(f2(s.minP)) typical-p \(f2(s.typicalP)) "
-            + "repeat \(f2(s.repeatPenalty))/\(s.repeatLastN) freq \(f2(s.frequencyPenalty)) pres \(f2(s.presencePenalty)) seed \(s.seed)"
+        return "temp \(f2(s.temperature)) top-k \(s.topK) top-p \(f2(s.topP)) min-p \(f2(s.minP)) typ \(f2(s.typicalP)) "
+            + "rep \(f2(s.repeatPenalty))/\(s.repeatLastN) freq \(f2(s.frequencyPenalty)) pres \(f2(s.presencePenalty))"
     }
 
     /// The status bar: state, model, every setting, speed, context. Falls back to a compact
@@ -87,6 +88,15 @@ public enum StatusText {
           /save FILE · /help · /quit
         """
 
+    /// `x` with three decimals (probabilities in the alternatives list).
+    static func f3(_ x: Double) -> String {
+        guard x.isFinite else { return "-" }
+        let r = Int((x * 1000).rounded())
+        let s = String(abs(r) % 1000)
+        return (r < 0 ? "-" : "") + "\(abs(r) / 1000)." + String(repeating: "0", count: 3 - s.count) + s
+    }
+
+    /// `x` with two decimals.
     static func f2(_ x: Double) -> String {
         let r = (x * 100).rounded() / 100
         let whole = Int(r)

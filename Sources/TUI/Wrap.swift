@@ -56,6 +56,11 @@ private struct Wrapper {
             used = cells.reduce(0) { $0 + $1.2 }
             breakAt = nil
             soft = true
+            if used + w > width && !cells.isEmpty {
+                // The carried-over word and the new character still do not fit: cut the word.
+                emit(cells[...])
+                reset(soft: true)
+            }
         }
         cells.append((c, style, w))
         used += w
