@@ -58,6 +58,11 @@ public final class ChatUI {
     /// Runs until the user quits; nil when curses cannot start on this terminal (the caller
     /// falls back to the line mode). The terminal is restored on every way out.
     public func run() -> Int32? {
+        // A parent may hand down a blocked SIGWINCH; curses learns of resizes through it.
+        var winch = sigset_t()
+        sigemptyset(&winch)
+        sigaddset(&winch, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &winch, nil)
         guard let c = Curses() else { return nil }
         curses = c
         transcript = TranscriptView(ascii: c.ascii)
