@@ -39,14 +39,18 @@ let package = Package(
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
         // Chat template, history and context window, the streaming generation loop, live settings.
-        // Chat template, history and context window, the streaming generation loop, live settings.
         .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
+        // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
+        // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
+        .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
+        // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
+        .target(name: "TUI", dependencies: ["Chat", "CNCurses", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
         .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
-                "GPT", "Kernels", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training",
+                "GPT", "Kernels", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
@@ -62,6 +66,7 @@ let package = Package(
             name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
             name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors"], swiftSettings: simdBaseline),

@@ -5,10 +5,11 @@ import GPT
 import Sampling
 import Synchronization
 import Tokenizer
+import TUI
 
-/// `attnchat chat`: talk to a model. This is the line mode: one line in, the streamed reply out,
-/// slash commands for settings. It is what runs with --no-tui, and whenever stdin or stdout is
-/// not a terminal or TERM is unset or "dumb".
+/// `attnchat chat`: talk to a model. On a terminal this is the full-screen UI (`ChatUI`); with
+/// --no-tui, and whenever stdin or stdout is not a terminal or TERM is unset or "dumb" (or has no
+/// terminfo entry), it is the line mode: one line in, the streamed reply out, slash commands.
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
@@ -34,6 +35,13 @@ struct ChatCommand: ParsableCommand {
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         let session = try ChatSession(model: model, tokenizer: tokenizer, settings: settings, maxReplyTokens: maxTokens)
         let name = URL(fileURLWithPath: source.path).deletingPathExtension().lastPathComponent
+        if !noTUI && ChatUI.canRun() {
+            if let status = ChatUI(session: session, modelName: name).run() {
+                if status != 0 { Foundation.exit(status) }
+                return
+            }
+            FileHandle.standardError.write(Data("attnchat: this terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")) cannot run the full-screen UI; using the line mode\n".utf8))
+        }
         try LineChat(session: session, modelName: name).run()
     }
 

@@ -1,0 +1,421 @@
+import Chat
+import Dispatch
+import Foundation
+import GPT
+import Sampling
+import Synchronization
+
+/// The full-screen chat: transcript, input line, status bar, help line and the attention pane.
+///
+/// One thread (the caller's) owns curses: it waits at most 20 ms for a key, drains the
+/// generation events, and redraws at most every `frameInterval` — ncurses then sends only the
+/// cells that changed. The model runs on `GenerationWorker`'s queue.
+public final class ChatUI {
+    /// When stdin and stdout are terminals and TERM names a real one: the condition for the
+    /// full-screen UI (otherwise the line mode runs).
+    public static func canRun(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { return false }
+        guard let term = environment["TERM"], !term.isEmpty, term != "dumb" else { return false }
+        return true
+    }
+
+    /// Why the UI ended: the process's exit status (0, 130 after Ctrl-C, 128+signal).
+    public enum Outcome: Sendable { case quit(Int32) }
+
+    static let frameInterval: UInt64 = 33_000_000  // ns: about 30 frames a second at most
+
+    private let worker: GenerationWorker
+    private var curses: Curses!
+    private var transcript: TranscriptView
+    private var input = InputLine()
+    private var history = InputHistory()
+    private var scrolledBack = 0
+    private var pasting = false
+    private var dirty = true
+    private var lastDraw: UInt64 = 0
+    // Status
+    private var tokensPerSecond: Double?
+    private var contextUsed = 0
+    private var streaming = false
+    // Attention pane
+    private var showPane = true
+    private var layer = 0, head = 0
+    private var grid = false
+    /// Generated token shown in the pane (0-based); nil follows the latest.
+    private var scrubIndex: Int?
+    private var pieceCache: [Int: String] = [:]
+    private let layers: Int, heads: Int
+
+    private static let stopSignal = Atomic<Int32>(0)
+
+    public init(session: ChatSession, modelName: String) {
+        worker = GenerationWorker(session: session, modelName: modelName)
+        transcript = TranscriptView(ascii: false)
+        layers = session.model.config.layers
+        heads = session.model.config.heads
+    }
+
+    /// Runs until the user quits; nil when curses cannot start on this terminal (the caller
+    /// falls back to the line mode). The terminal is restored on every way out.
+    public func run() -> Int32? {
+        // A parent may hand down a blocked SIGWINCH; curses learns of resizes through it.
+        var winch = sigset_t()
+        sigemptyset(&winch)
+        sigaddset(&winch, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &winch, nil)
+        guard let c = Curses() else { return nil }
+        curses = c
+        transcript = TranscriptView(ascii: c.ascii)
+        let sources = Self.watchSignals()
+        defer {
+            curses.stop()
+            for s in sources { s.cancel() }
+        }
+        transcript.add(.notice, "attnchat — \(worker.modelName). Type a message and press Enter; /help or F1 lists the keys.")
+        while true {
+            let signal = Self.stopSignal.load(ordering: .relaxed)
+            if signal != 0 { return 128 + signal }
+            if let key = curses.readKey() {
+                if let code = handle(key) { return code }
+                // Take every key already typed before drawing (a paste arrives as many keys).
+                curses.setTimeout(milliseconds: 0)
+                while let more = curses.readKey() {
+                    if let code = handle(more) { return code }
+                }
+                curses.setTimeout(milliseconds: 20)
+            }
+            pump()
+            let now = DispatchTime.now().uptimeNanoseconds
+            if dirty && now - lastDraw >= Self.frameInterval {
+                draw()
+                lastDraw = now
+                dirty = false
+            }
+        }
+    }
+
+    /// SIGTERM and SIGHUP end the loop (which restores the terminal); they never kill mid-frame.
+    private static func watchSignals() -> [DispatchSourceSignal] {
+        [SIGTERM, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stopSignal.store(sig, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
+    }
+
+    // MARK: Events from the generation queue
+
+    private func pump() {
+        // Read before draining: the worker pushes its last event before it clears the flag.
+        let busy = worker.isBusy
+        for event in worker.events.drain() {
+            dirty = true
+            switch event {
+            case .token(_, let info, let text):
+                transcript.appendToken(text, probability: info.probability)
+            case .attention:
+                break  // the pane reads the reply record
+            case .timing(let t):
+                tokensPerSecond = t.tokensPerSecond > 0 ? t.tokensPerSecond : tokensPerSecond
+                contextUsed = t.contextUsed
+            case .promptProcessed(let tokens, _, _):
+                contextUsed = tokens
+            case .contextTrimmed(let dropped):
+                insertNoticeBeforeReply("(the oldest \(dropped) turn\(dropped == 1 ? "" : "s") left the context window)")
+            case .finished(let reason, _):
+                if reason == .interrupted { transcript.markLastInterrupted() }
+                if reason == .contextFull { transcript.add(.notice, "(context full: the reply was cut; older turns will leave the window)") }
+                streaming = false
+            }
+        }
+        for note in worker.takeNotes() {
+            dirty = true
+            switch note {
+            case .notice(let text): transcript.add(.notice, text)
+            case .sendFailed(let text):
+                transcript.removeLastReply()
+                transcript.add(.notice, text)
+                streaming = false
+            case .nothingToRegenerate:
+                transcript.removeLastReply()
+                transcript.add(.notice, "(no reply to regenerate)")
+                streaming = false
+            }
+        }
+        if streaming && !busy {
+            streaming = false
+            dirty = true
+        }
+    }
+
+    private func insertNoticeBeforeReply(_ text: String) { transcript.add(.notice, text) }
+
+    // MARK: Keys
+
+    /// Handles one key; an exit status ends the UI.
+    private func handle(_ key: Curses.Key) -> Int32? {
+        dirty = true
+        if pasting {
+            switch key {
+            case .pasteEnd: pasting = false
+            case .enter, .control(10), .control(13): input.insert("\n")
+            case .character(let c): input.insert(String(c))
+            case .control(9): input.insert("\t")
+            default: break  // other controls inside a paste are dropped
+            }
+            return nil
+        }
+        switch key {
+        case .pasteStart: pasting = true
+        case .pasteEnd: break
+        case .character(let c): input.insert(String(c))
+        case .enter: return submit()
+        case .backspace: input.backspace()
+        case .delete: input.deleteForward()
+        case .left: input.left()
+        case .right: input.right()
+        case .home, .control(1): input.home()
+        case .end, .control(5): input.end()
+        case .up: if let t = history.up(current: input.text) { input.set(t) }
+        case .down: if let t = history.down() { input.set(t) }
+        case .pageUp: scrolledBack += max(1, pageRows - 1)
+        case .pageDown: scrolledBack = max(0, scrolledBack - max(1, pageRows - 1))
+        case .resize: curses.repaintAll()
+        case .control(3): // Ctrl-C
+            if streaming {
+                if worker.cancel.isCancelled { return 130 }
+                worker.cancel.cancel()
+            } else if !input.isEmpty {
+                input.set("")
+            } else {
+                return 130
+            }
+        case .control(4): // Ctrl-D
+            if input.isEmpty { return 0 }
+            input.deleteForward()
+        case .control(11): input.killToEnd()
+        case .control(12): curses.repaintAll()
+        case .control(21): input.set("")
+        case .control(23): input.deleteWordBack()
+        case .control(9): input.insert(" ")
+        case .function(let n): functionKey(n)
+        case .alt(let c): altKey(c)
+        default: break
+        }
+        return nil
+    }
+
+    private var pageRows: Int {
+        let (w, h) = curses.size
+        return ScreenLayout(width: w, height: h, showPane: showPane).transcript.height
+    }
+
+    private func functionKey(_ n: Int) {
+        switch n {
+        case 1: showHelp()
+        case 2: adjust("temperature") { $0.temperature = max(0, ($0.temperature - 0.1)).rounded2 }
+        case 3: adjust("temperature") { $0.temperature = ($0.temperature + 0.1).rounded2 }
+        case 4: adjust("top-k") { $0.topK = max(0, $0.topK - 5) }
+        case 5: adjust("top-k") { $0.topK += 5 }
+        case 6: adjust("top-p") { $0.topP = max(0, $0.topP - 0.05).rounded2 }
+        case 7: adjust("top-p") { $0.topP = min(1, $0.topP + 0.05).rounded2 }
+        case 8: adjust("min-p") { $0.minP = max(0, $0.minP - 0.01).rounded2 }
+        case 9: adjust("min-p") { $0.minP = min(1, $0.minP + 0.01).rounded2 }
+        case 10: adjust("repeat-penalty") { $0.repeatPenalty = max(0.05, $0.repeatPenalty - 0.05).rounded2 }
+        case 11: adjust("repeat-penalty") { $0.repeatPenalty = ($0.repeatPenalty + 0.05).rounded2 }
+        case 12: showPane.toggle()
+        default: break
+        }
+    }
+
+    private func adjust(_ name: String, _ change: (inout SamplingSettings) -> Void) {
+        do { try worker.live.update { change(&$0) } } catch { transcript.add(.notice, "\(error)") }
+    }
+
+    private func altKey(_ c: Character) {
+        switch c {
+        case "h": head = (head + heads - 1) % heads
+        case "l": head = (head + 1) % heads
+        case "j": layer = (layer + 1) % layers
+        case "k": layer = (layer + layers - 1) % layers
+        case "g": grid.toggle()
+        case "c": transcript.colourByProbability.toggle()
+        case "a": showAlternatives()
+        case ",":
+            let count = worker.record.count
+            guard count > 0 else { break }
+            scrubIndex = max(0, (scrubIndex ?? count - 1) - 1)
+        case ".":
+            let count = worker.record.count
+            if let i = scrubIndex { scrubIndex = i + 1 >= count - 1 ? nil : i + 1 }
+        case "/": scrubIndex = nil
+        default: break
+        }
+    }
+
+    private func showHelp() {
+        transcript.add(.notice, StatusText.helpText)
+        scrolledBack = 0
+    }
+
+    private func showAlternatives() {
+        let info = worker.record.view(at: scrubIndex)?.info ?? worker.record.lastInfo
+        guard let info else {
+            transcript.add(.notice, "(no token yet)")
+            return
+        }
+        let alts = info.top.map { "\(AttentionPane.quoted(piece($0.id), ascii: curses.ascii)) \(StatusText.f3($0.probability))" }
+        transcript.add(.notice, "token \(AttentionPane.quoted(piece(info.id), ascii: curses.ascii)) p \(StatusText.f3(info.probability)), "
+            + "entropy \(StatusText.f2(info.entropy)) nats; top: " + alts.joined(separator: ", "))
+        scrolledBack = 0
+    }
+
+    // MARK: Submitting and commands
+
+    private func submit() -> Int32? {
+        let text = input.text
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        if trimmed.hasPrefix("/") && !trimmed.contains("\n") {
+            history.add(trimmed)
+            input.set("")
+            return command(trimmed)
+        }
+        guard !streaming else {
+            transcript.add(.notice, "(a reply is streaming: wait, or Ctrl-C to stop it)")
+            return nil
+        }
+        history.add(text)
+        input.set("")
+        transcript.add(.user, text)
+        startReply { $0.send(text) }
+        return nil
+    }
+
+    private func startReply(_ go: (GenerationWorker) -> Void) {
+        transcript.add(.bot, "")
+        streaming = true
+        scrolledBack = 0
+        scrubIndex = nil
+        tokensPerSecond = nil
+        go(worker)
+    }
+
+    private func command(_ line: String) -> Int32? {
+        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
+        let busy = "(a reply is streaming: wait, or Ctrl-C to stop it)"
+        switch parts[0] {
+        case "/quit", "/exit", "/q":
+            return 0
+        case "/help":
+            showHelp()
+        case "/set":
+            guard parts.count == 3 else {
+                transcript.add(.notice, "usage: /set NAME VALUE, e.g. /set temperature 0.7")
+                break
+            }
+            do {
+                try worker.live.update { try $0.set(name: parts[1], value: parts[2]) }
+            } catch {
+                transcript.add(.notice, "\(error)")
+            }
+        case "/settings":
+            transcript.add(.notice, StatusText.settings(worker.live.value) + " seed \(worker.live.value.seed)")
+        case "/reset":
+            guard !streaming else { transcript.add(.notice, busy); break }
+            worker.reset()
+            transcript.removeAll()
+            contextUsed = 0
+            transcript.add(.notice, "(conversation cleared)")
+        case "/regen":
+            guard !streaming else { transcript.add(.notice, busy); break }
+            guard transcript.last?.kind == .bot else {
+                transcript.add(.notice, "(no reply to regenerate)")
+                break
+            }
+            transcript.removeLastReply()
+            startReply { $0.regenerate() }
+        case "/save":
+            guard parts.count >= 2 else {
+                transcript.add(.notice, "usage: /save FILE")
+                break
+            }
+            worker.save(to: parts.dropFirst().joined(separator: " "))
+        default:
+            transcript.add(.notice, "unknown command \(parts[0]); /help lists them")
+        }
+        scrolledBack = 0
+        return nil
+    }
+
+    // MARK: Drawing
+
+    private func piece(_ id: Int) -> String {
+        if let p = pieceCache[id] { return p }
+        let bytes = (try? worker.tokenizer.bytes(of: id)) ?? []
+        let p = TerminalSafe.inert(String(decoding: bytes, as: UTF8.self))
+        pieceCache[id] = p
+        return p
+    }
+
+    private func draw() {
+        let (w, h) = curses.size
+        let layout = ScreenLayout(width: w, height: h, showPane: showPane)
+        curses.erase()
+        if layout.tooSmall {
+            let notice = layout.tooSmallNotice
+            for (i, line) in notice.enumerated() {
+                curses.draw([Segment(line, .notice)], row: max(0, (h - notice.count) / 2) + i, col: 0, width: w)
+            }
+            curses.placeCursor(row: 0, col: 0, visible: false)
+            curses.refresh()
+            return
+        }
+        // Transcript
+        let t = layout.transcript
+        let window = transcript.window(width: t.width, count: t.height, scrolledBack: scrolledBack)
+        scrolledBack = window.scrolledBack
+        for (i, row) in window.rows.enumerated() {
+            curses.draw(row, row: t.row + t.height - window.rows.count + i, col: t.col, width: t.width)
+        }
+        // Attention pane
+        if let p = layout.pane { drawPane(p) }
+        // Status, input, help
+        let info = StatusInfo(modelName: worker.modelName, settings: worker.live.value, tokensPerSecond: tokensPerSecond,
+                              contextUsed: contextUsed, contextLength: worker.contextLength, streaming: streaming, scrolledBack: scrolledBack)
+        let statusText = StatusText.statusLine(info, width: w)
+        curses.fill(row: layout.status.row, col: 0, width: w, style: .status)
+        curses.draw([Segment(curses.ascii ? asciiStatus(statusText) : statusText, .status)], row: layout.status.row, col: 0, width: w)
+        let view = input.view(width: w, prompt: pasting ? "paste> " : "> ", ascii: curses.ascii)
+        curses.draw([Segment(view.text, .plain)], row: layout.input.row, col: 0, width: w)
+        curses.draw([Segment(StatusText.helpLine(width: w), .help)], row: layout.help.row, col: 0, width: w)
+        curses.placeCursor(row: layout.input.row, col: min(w - 1, view.cursorColumn), visible: true)
+        curses.refresh()
+    }
+
+    private func asciiStatus(_ s: String) -> String {
+        s.replacingOccurrences(of: "│", with: "|").replacingOccurrences(of: "▶", with: ">").replacingOccurrences(of: "■", with: "-")
+            .replacingOccurrences(of: "↑", with: "^")
+    }
+
+    private func drawPane(_ rect: Rect) {
+        let count = worker.record.count
+        let view = worker.record.view(at: scrubIndex)
+        let pieces = view.map { $0.context.map(piece) } ?? []
+        let model = AttentionPane.Model(
+            snapshot: view?.snapshot, pieces: pieces, layer: layer, head: head, grid: grid,
+            scrub: scrubIndex.map { (min($0, count - 1) + 1, count) }, probability: view?.info?.probability)
+        let (title, rows) = AttentionPane.render(model, width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
+        curses.box(rect, title: title)
+        for (i, row) in rows.enumerated() {
+            curses.draw(row, row: rect.row + 1 + i, col: rect.col + 1, width: rect.width - 2)
+        }
+    }
+}
+
+extension Double {
+    /// Rounded to two decimals, so that repeated +0.1 steps read 0.9, not 0.9000000000000001.
+    var rounded2: Double { (self * 100).rounded() / 100 }
+}

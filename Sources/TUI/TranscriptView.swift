@@ -1,0 +1,120 @@
+import Chat
+
+/// The conversation as the transcript pane shows it: user and bot turns and notices, each
+/// wrapped once per width and cached, so a streaming reply rewraps only itself.
+public struct TranscriptView: Sendable {
+    public enum Kind: Sendable, Equatable { case user, bot, notice }
+
+    public struct Entry: Sendable {
+        public var kind: Kind
+        /// Text pieces: for the bot, one per token with its probability; otherwise one piece.
+        public var pieces: [(text: String, probability: Double?)]
+        public var interrupted = false
+        var cache: (width: Int, colour: Bool, rows: [StyledLine])?
+
+        public var text: String { pieces.map(\.text).joined() }
+    }
+
+    public private(set) var entries: [Entry] = []
+    /// Colour bot tokens by their probability.
+    public var colourByProbability = false { didSet { if oldValue != colourByProbability { invalidate() } } }
+    /// Replace non-ASCII characters (terminals without UTF-8).
+    public let ascii: Bool
+
+    public init(ascii: Bool) { self.ascii = ascii }
+
+    public var isEmpty: Bool { entries.isEmpty }
+    public var last: Entry? { entries.last }
+
+    /// Adds an entry; text is made inert (no control sequence reaches the terminal).
+    public mutating func add(_ kind: Kind, _ text: String) {
+        entries.append(Entry(kind: kind, pieces: text.isEmpty ? [] : [(clean(text), nil)]))
+    }
+
+    /// Appends one generated token to the last (bot) entry.
+    public mutating func appendToken(_ text: String, probability: Double) {
+        guard let i = entries.indices.last, entries[i].kind == .bot else { return }
+        entries[i].pieces.append((clean(text), probability))
+        entries[i].cache = nil
+    }
+
+    public mutating func markLastInterrupted() {
+        guard let i = entries.indices.last, entries[i].kind == .bot else { return }
+        entries[i].interrupted = true
+        entries[i].cache = nil
+    }
+
+    /// Removes the last bot entry (for /regen), if the last entry is one.
+    public mutating func removeLastReply() {
+        if entries.last?.kind == .bot { entries.removeLast() }
+    }
+
+    public mutating func removeAll() { entries.removeAll() }
+
+    /// Rows of the whole transcript at `width`, one blank row between entries.
+    public mutating func rows(width: Int) -> [StyledLine] {
+        var out: [StyledLine] = []
+        for i in entries.indices {
+            if i > 0 { out.append([]) }
+            out.append(contentsOf: rows(of: i, width: width))
+        }
+        return out
+    }
+
+    /// The `count` rows ending `scrolledBack` rows above the bottom, and the clamped offset.
+    public mutating func window(width: Int, count: Int, scrolledBack: Int) -> (rows: [StyledLine], scrolledBack: Int) {
+        guard count > 0 else { return ([], 0) }
+        let all = rows(width: width)
+        let back = max(0, min(scrolledBack, all.count - count))
+        let end = all.count - back
+        return (Array(all[max(0, end - count)..<end]), back)
+    }
+
+    private mutating func rows(of i: Int, width: Int) -> [StyledLine] {
+        if let c = entries[i].cache, c.width == width, c.colour == colourByProbability { return c.rows }
+        let rows = wrap(segments(of: entries[i]), width: width)
+        entries[i].cache = (width, colourByProbability, rows)
+        return rows
+    }
+
+    func segments(of e: Entry) -> [Segment] {
+        switch e.kind {
+        case .user:
+            return [Segment("you> ", .userLabel), Segment(e.text, .user)]
+        case .notice:
+            return [Segment(e.text, .notice)]
+        case .bot:
+            var out = [Segment("bot> ", .botLabel)]
+            for piece in e.pieces {
+                let style: Style = colourByProbability ? .probability(Self.probabilityLevel(piece.probability ?? 1)) : .bot
+                if let last = out.last, last.style == style, out.count > 1 {
+                    out[out.count - 1].text += piece.text
+                } else {
+                    out.append(Segment(piece.text, style))
+                }
+            }
+            if e.interrupted { out.append(Segment(" [interrupted]", .notice)) }
+            return out
+        }
+    }
+
+    /// 0 (p < 0.05) ... 4 (p ≥ 0.8).
+    public static func probabilityLevel(_ p: Double) -> Int {
+        switch p {
+        case 0.8...: 4
+        case 0.5..<0.8: 3
+        case 0.2..<0.5: 2
+        case 0.05..<0.2: 1
+        default: 0
+        }
+    }
+
+    private mutating func invalidate() {
+        for i in entries.indices { entries[i].cache = nil }
+    }
+
+    private func clean(_ text: String) -> String {
+        let inert = TerminalSafe.inert(text)
+        return ascii ? TextWidth.asciiOnly(inert) : inert
+    }
+}

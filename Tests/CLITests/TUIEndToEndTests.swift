@@ -1,0 +1,297 @@
+import Foundation
+import GPT
+import Testing
+
+/// The full-screen UI, end to end: the real binary in a tmux pane, driven by send-keys and read
+/// back by capture-pane. Every wait polls the screen with a timeout; no fixed sleeps.
+@Suite(.serialized, .enabled(if: Tmux.available, "tmux is not installed: the end-to-end UI tests are skipped"))
+struct TUIEndToEndTests {
+    /// A short reply, a first screen, the attention pane's title.
+    @Test func firstScreenThenAMessageAndItsStreamedReply() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "12", "--seed", "5"])
+        defer { t.kill() }
+        let first = try t.wait("first screen") { $0.contains("F1 help") && $0.contains("(waiting for a reply)") && $0.contains("ctx 0/128") }
+        #expect(first.contains("■ small"))
+        #expect(first.contains("temp 0.80 top-k 40 top-p 0.95 min-p 0.05"))
+        try t.type("hello there")
+        try t.keys("Enter")
+        let screen = try t.wait("the reply") { $0.contains("you> hello there") && $0.contains("bot> ") && $0.contains("■") && !$0.contains("- tok/s") }
+        #expect(screen.contains("L1/2 H1/2 live"))
+        let reply = screen.components(separatedBy: "\n").first { $0.hasPrefix("bot> ") } ?? ""
+        #expect(reply.count > 6, "a reply: \(reply)")
+    }
+
+    /// F3 while a reply streams: the status bar shows the new temperature at once, mid-reply.
+    /// Then Ctrl-C stops the reply, which stays, marked interrupted.
+    @Test func temperatureChangeDuringAReplyThenCtrlC() throws {
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900", "--temperature", "0.8"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hi")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.keys("F3")
+        let during = try t.wait("the new temperature") { Tmux.statusLine($0).contains("temp 0.90") }
+        #expect(Tmux.statusLine(during).contains("▶"), "the reply was still streaming: \(Tmux.statusLine(during))")
+        try t.type("/set top-k 7")
+        try t.keys("Enter")
+        try t.wait("top-k 7") { Tmux.statusLine($0).contains("top-k 7 ") }
+        try t.keys("C-c")
+        let stopped = try t.wait("the interrupted reply") { $0.contains("[interrupted]") && Tmux.statusLine($0).contains("■") }
+        #expect(stopped.contains("bot> "))
+    }
+
+    @Test func steppingLayerAndHeadAndTheGrid() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8", "--seed", "2"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("what do you see?")
+        try t.keys("Enter")
+        let before = try t.wait("a reply") { $0.contains("■") && $0.contains("L1/2 H1/2") && !$0.contains("- tok/s") }
+        try t.keys("M-l")
+        let head2 = try t.wait("head 2") { $0.contains("L1/2 H2/2") }
+        #expect(Tmux.pane(head2) != Tmux.pane(before), "another head, other weights")
+        try t.keys("M-j")
+        let layer2 = try t.wait("layer 2") { $0.contains("L2/2 H2/2") }
+        #expect(Tmux.pane(layer2) != Tmux.pane(head2))
+        try t.keys("M-g")
+        let grid = try t.wait("the grid") { $0.contains("grid 2x2") }
+        for label in ["L1H1", "L1H2", "L2H1", ">L2H2"] { #expect(grid.contains(label), "\(label)") }
+        // Scrub back through the reply's tokens.
+        try t.keys("M-g", "M-,")
+        try t.wait("scrubbing") { $0.contains("tok 7/8") }
+    }
+
+    @Test func resizeTo30x8AndBack() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hello")
+        try t.keys("Enter")
+        try t.wait("a reply") { $0.contains("you> hello") && Tmux.statusLine($0).contains("■") && !$0.contains("- tok/s") }
+        try t.resize(width: 30, height: 8)
+        let small = try t.wait("the 30x8 layout") { s in
+            let lines = s.components(separatedBy: "\n")
+            return lines.count >= 8 && lines[5].hasPrefix(" ■ T0.80") && lines[6].hasPrefix(">") && lines[7].hasPrefix(" F1 help") && !s.contains("┌")
+        }
+        #expect(small.components(separatedBy: "\n").allSatisfy { $0.count <= 30 })
+        try t.resize(width: 12, height: 4)
+        try t.wait("too small") { $0.contains("terminal too") && $0.contains("need 20x5") }
+        try t.resize(width: 120, height: 30)
+        try t.wait("the full layout again") { $0.contains("┌") && $0.contains("L1/2 H1/2") && $0.contains("you> hello") && $0.contains("F1 help") }
+    }
+
+    @Test func saveWritesTheTranscript() throws {
+        let path = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "6"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hello there")
+        try t.keys("Enter")
+        try t.wait("a reply") { Tmux.statusLine($0).contains("■") && !$0.contains("- tok/s") }
+        try t.type("/save \(path)")
+        try t.keys("Enter")
+        try t.wait("saved") { $0.contains("transcript saved") }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("# attnchat transcript"))
+        #expect(text.contains("[user]\nhello there\n"))
+        #expect(text.contains("\n[bot]\n"))
+    }
+
+    /// A bracketed paste of several lines is one message, not one per line.
+    @Test func aMultiLinePasteIsOneMessage() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.paste("first line\nsecond line")
+        try t.wait("the pasted text in the input line") { $0.contains("> first line↵second line") }
+        try t.keys("Enter")
+        let screen = try t.wait("one message") { s in
+            let lines = s.components(separatedBy: "\n")
+            guard let i = lines.firstIndex(where: { $0.hasPrefix("you> first line") }), i + 1 < lines.count else { return false }
+            return lines[i + 1].hasPrefix("second line") && Tmux.statusLine(s).contains("■") && s.contains("bot> ")
+        }
+        #expect(screen.components(separatedBy: "you> ").count == 2)
+    }
+
+    /// Ctrl-C stops the reply, Ctrl-D quits, and the shell gets its terminal back (cooked mode,
+    /// echo on, the main screen).
+    @Test func ctrlCDuringAReplyThenCtrlDLeavesTheShellUsable() throws {
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("tell me a story")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.keys("C-c")
+        try t.wait("the interrupted reply") { $0.contains("[interrupted]") && Tmux.statusLine($0).contains("■") }
+        try t.keys("C-d")
+        try t.wait("the shell") { $0.contains("attnchat-exit=0") && !$0.contains("F1 help") }
+        try t.type("stty -a | grep -q -- '-icanon' && echo RAW || echo COOKED-$((40+2))")
+        try t.keys("Enter")
+        try t.wait("a cooked terminal") { $0.contains("COOKED-42") }
+    }
+
+    /// Ctrl-C at an empty prompt quits with 130; SIGTERM restores the terminal too.
+    @Test func ctrlCAtAnEmptyPromptAndSIGTERMRestoreTheTerminal() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: [])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.keys("C-c")
+        try t.wait("exit 130") { $0.contains("attnchat-exit=130") }
+        // Started in the background to learn its pid, then brought to the foreground.
+        let pidFile = try CLI.temporaryDirectory().appendingPathComponent("attnchat.pid").path
+        try t.type(Tmux.chatCommand(model: TUIModels.small, args: [], pidFile: pidFile))
+        try t.keys("Enter")
+        try t.wait("the UI again") { $0.contains("F1 help") && $0.contains("■") }
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(Foundation.kill(pid, SIGTERM) == 0)
+        try t.wait("exit 143") { $0.contains("attnchat-exit=143") }
+        try t.type("stty -a | grep -q -- '-echo ' && echo NOECHO || echo ECHO-OK")
+        try t.keys("Enter")
+        try t.wait("echo on") { $0.contains("ECHO-OK") }
+    }
+
+    @Test func langCGivesASCIIBordersAndShades() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "6"], environment: "LANG=C LC_ALL=C")
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hi")
+        try t.keys("Enter")
+        let screen = try t.wait("a reply") { Tmux.statusLine($0).contains("-") && $0.contains("+-") && $0.contains("L1/2 H1/2") && !$0.contains("- tok/s") }
+        #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "\(screen)")
+    }
+
+    @Test func aDumbTerminalGetsTheLineMode() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"], environment: "TERM=dumb")
+        defer { t.kill() }
+        try t.wait("the line mode") { $0.contains("/help for commands") }
+        try t.type("/quit")
+        try t.keys("Enter")
+        try t.wait("exit 0") { $0.contains("attnchat-exit=0") }
+    }
+}
+
+/// Models for the UI tests, over the default 4,096-token vocabulary.
+enum TUIModels {
+    /// Quick: 2 layers, 2 heads.
+    static let small: String = {
+        let config = GPTConfig(vocabSize: 4096, contextLength: 128, layers: 2, heads: 2, width: 32)
+        let weights = GPTWeights(config: config)
+        weights.initialiseRandomly(seed: 11, std: 0.05)
+        return ChatModels.save(GPTModel(weights: weights), "small")
+    }()
+
+    /// Slow enough to change settings mid-reply, and it never ends its turn: the special tokens'
+    /// embeddings point away from the final LayerNorm's bias, so their logits are far below the rest.
+    static let endless: String = {
+        let config = GPTConfig(vocabSize: 4096, contextLength: 1024, layers: 4, heads: 4, width: 256)
+        let weights = GPTWeights(config: config)
+        weights.initialiseRandomly(seed: 12, std: 0.02)
+        weights.withMutableTensor(weights.tensor(named: "ln_f.bias")!) { $0.update(repeating: 1) }
+        weights.withMutableTensor(weights.tensor(named: "wte.weight")!) { wte in
+            for id in 0..<3 { for c in 0..<256 { wte[id * 256 + c] = -0.5 } }
+        }
+        return ChatModels.save(GPTModel(weights: weights), "endless")
+    }()
+}
+
+/// One tmux server per test, running a plain shell in a 120x30 window.
+final class Tmux {
+    static let path: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var available: Bool { path != nil }
+
+    let socket = "attnchat-e2e-\(UUID().uuidString.prefix(8))"
+
+    /// The shell line that starts the chat and then prints its exit status; with `pidFile`, in
+    /// the background first, writing its pid there, then in the foreground.
+    static func chatCommand(model: String, args: [String], environment: String = "", pidFile: String? = nil) -> String {
+        let quoted = ([CLI.binary, "chat", "--model", model] + args).map { "'\($0)'" }.joined(separator: " ")
+        if let pidFile { return "env \(environment) \(quoted) & echo $! > '\(pidFile)'; fg >/dev/null; echo attnchat-exit=$?" }
+        return "env \(environment) \(quoted); echo attnchat-exit=$?"
+    }
+
+    /// A shell in tmux, with the chat started from it.
+    static func chat(model: String, args: [String], environment: String = "") throws -> Tmux {
+        let t = Tmux()
+        try t.run(["new-session", "-d", "-x", "120", "-y", "30", "env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 TERM=screen PS1='$ ' bash --norc --noprofile"])
+        try t.run(["set-option", "-g", "status", "off"])  // the pane is the whole window
+        // Keys sent before the shell reads its terminal may be dropped: wait for the prompt.
+        try t.wait("the shell prompt", seconds: 10) { $0.hasPrefix("$") }
+        try t.type(chatCommand(model: model, args: args, environment: environment))
+        try t.keys("Enter")
+        return t
+    }
+
+    struct CommandFailed: Error { let args: [String]; let status: Int32 }
+
+    /// Runs `tmux args...` and returns its stdout. Not through `Process`: on Linux it learns of
+    /// the child's exit from a pipe the child inherits, and the tmux server forked by
+    /// new-session keeps that pipe open, so `waitUntilExit` would never return.
+    @discardableResult
+    func run(_ args: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket)-\(UUID().uuidString).out").path
+        defer { unlink(output) }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([Self.path!, "-L", socket, "-f", "/dev/null"] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        // A clean signal mask: test threads block signals, and tmux would pass the mask on to
+        // the shell and the chat (which would then never hear of a resize).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, Self.path!, &actions, &attributes, argv, environ) == 0 else { throw CommandFailed(args: args, status: -1) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+
+    func type(_ text: String) throws { try run(["send-keys", "-l", text]) }
+    func keys(_ keys: String...) throws { for k in keys { try run(["send-keys", k]) } }
+    func paste(_ text: String) throws {
+        try run(["set-buffer", text])
+        try run(["paste-buffer", "-p"])
+    }
+    func resize(width: Int, height: Int) throws { try run(["resize-window", "-x", "\(width)", "-y", "\(height)"]) }
+    func capture() -> String { (try? run(["capture-pane", "-p"])) ?? "" }
+    func kill() { _ = try? run(["kill-server"]) }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let what: String, screen: String
+        var description: String { "timed out waiting for \(what); the screen:\n\(screen)" }
+    }
+
+    /// Polls the screen until `ok` holds; throws (with the screen) after `seconds`.
+    @discardableResult
+    func wait(_ what: String, seconds: Double = 30, _ ok: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var screen = ""
+        while Date() < deadline {
+            screen = capture()
+            if ok(screen) { return screen }
+            usleep(50_000)
+        }
+        throw Timeout(what: what, screen: screen)
+    }
+
+    /// The status bar: the row with the context count.
+    static func statusLine(_ screen: String) -> String {
+        screen.components(separatedBy: "\n").last { $0.contains("ctx ") } ?? ""
+    }
+
+    /// The attention pane's columns (right of the transcript) of a 120-column screen.
+    static func pane(_ screen: String) -> String {
+        screen.components(separatedBy: "\n").map { String($0.dropFirst(72)) }.joined(separator: "\n")
+    }
+}
