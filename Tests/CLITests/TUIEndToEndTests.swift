@@ -24,7 +24,7 @@ struct TUIEndToEndTests {
     /// F3 while a reply streams: the status bar shows the new temperature at once, mid-reply.
     /// Then Ctrl-C stops the reply, which stays, marked interrupted.
     @Test func temperatureChangeDuringAReplyThenCtrlC() throws {
-        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900", "--temperature", "0.8"])
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000", "--temperature", "0.8"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
         try t.type("hi")
@@ -117,7 +117,7 @@ struct TUIEndToEndTests {
     /// Ctrl-C stops the reply, Ctrl-D quits, and the shell gets its terminal back (cooked mode,
     /// echo on, the main screen).
     @Test func ctrlCDuringAReplyThenCtrlDLeavesTheShellUsable() throws {
-        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900"])
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
         try t.type("tell me a story")
@@ -183,10 +183,12 @@ enum TUIModels {
         return ChatModels.save(GPTModel(weights: weights), "small")
     }()
 
-    /// Slow enough to change settings mid-reply, and it never ends its turn: the special tokens'
-    /// embeddings point away from the final LayerNorm's bias, so their logits are far below the rest.
+    /// A reply that lasts seconds even in a release build on a fast machine (up to 4,000 tokens
+    /// over a growing 4,096-token context), so keys can be pressed mid-reply; it never ends its
+    /// turn: the special tokens' embeddings point away from the final LayerNorm's bias, so their
+    /// logits are far below the rest.
     static let endless: String = {
-        let config = GPTConfig(vocabSize: 4096, contextLength: 1024, layers: 4, heads: 4, width: 256)
+        let config = GPTConfig(vocabSize: 4096, contextLength: 4096, layers: 4, heads: 4, width: 256)
         let weights = GPTWeights(config: config)
         weights.initialiseRandomly(seed: 12, std: 0.02)
         weights.withMutableTensor(weights.tensor(named: "ln_f.bias")!) { $0.update(repeating: 1) }
