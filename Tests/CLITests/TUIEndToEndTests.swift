@@ -163,8 +163,10 @@ struct TUIEndToEndTests {
         #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "\(screen)")
     }
 
-    @Test func aDumbTerminalGetsTheLineMode() throws {
-        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"], environment: "TERM=dumb")
+    /// TERM dumb, unset, or without a terminfo entry: the line mode, never garbage.
+    @Test(arguments: ["TERM=dumb", "-u TERM", "TERM=no-such-terminal"])
+    func aTerminalCursesCannotDriveGetsTheLineMode(environment: String) throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"], environment: environment)
         defer { t.kill() }
         try t.wait("the line mode") { $0.contains("/help for commands") }
         try t.type("/quit")
