@@ -35,6 +35,7 @@ public final class ChatUI {
     private var pasting = false
     private var dirty = true
     private var lastDraw: UInt64 = 0
+    private var lastHangupCheck: UInt64 = 0
     // Status
     private var tokensPerSecond: Double?
     private var contextUsed = 0
@@ -80,6 +81,11 @@ public final class ChatUI {
         while true {
             let signal = Self.stopSignal.load(ordering: .relaxed)
             if signal != 0 { return 128 + signal }
+            let now0 = DispatchTime.now().uptimeNanoseconds
+            if now0 - lastHangupCheck > 250_000_000 {
+                lastHangupCheck = now0
+                if curses.terminalGone { return 128 + SIGHUP }
+            }
             var typed = false
             if let key = curses.readKey() {
                 typed = true

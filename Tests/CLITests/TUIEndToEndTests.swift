@@ -269,7 +269,12 @@ final class Tmux {
     }
     func resize(width: Int, height: Int) throws { try run(["resize-window", "-x", "\(width)", "-y", "\(height)"]) }
     func capture() -> String { (try? run(["capture-pane", "-p"])) ?? "" }
-    func kill() { _ = try? run(["kill-server"]) }
+    /// Ends the server and removes its socket file.
+    func kill() {
+        _ = try? run(["kill-server"])
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(dir)/tmux-\(getuid())/\(socket)")
+    }
 
     struct Timeout: Error, CustomStringConvertible {
         let what: String, screen: String
