@@ -54,8 +54,7 @@ public enum AttentionPane {
         }
         // The strongest few, with their weights.
         let maximum = row.max() ?? 0
-        let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 > $1) }
-        for i in order.prefix(min(strongestCount, max(0, height - 2))) {
+        for i in strongest(row, count: min(strongestCount, max(0, height - 2))) {
             let weight = row[i]
             let level = Shade.level(weight, maximum: maximum)
             let piece = i - row.startIndex < m.pieces.count ? m.pieces[i - row.startIndex] : "?"
@@ -104,6 +103,20 @@ public enum AttentionPane {
             rows.append(line)
         }
         return rows
+    }
+
+    /// Indices of the `count` largest weights, largest first (ties: the later position first).
+    /// - Complexity: O(n · count), one pass per kept index.
+    static func strongest(_ row: ArraySlice<Float>, count: Int) -> [Int] {
+        var picked: [Int] = []
+        for _ in 0..<min(count, row.count) {
+            var best: Int?
+            for i in row.indices where !picked.contains(i) {
+                if best == nil || row[i] >= row[best!] { best = i }
+            }
+            picked.append(best!)
+        }
+        return picked
     }
 
     /// A token piece for the pane: newline as "↵", tab as "→" (ASCII "|" and ">").

@@ -22,7 +22,9 @@ public final class ChatUI {
     /// Why the UI ended: the process's exit status (0, 130 after Ctrl-C, 128+signal).
     public enum Outcome: Sendable { case quit(Int32) }
 
-    static let frameInterval: UInt64 = 33_000_000  // ns: about 30 frames a second at most
+    /// Redraws for streamed tokens come at most this often (ns): 15 a second is smooth to the eye
+    /// and leaves the cores to the model. A key is drawn at once.
+    static let frameInterval: UInt64 = 66_000_000
 
     private let worker: GenerationWorker
     private var curses: Curses!
@@ -33,6 +35,7 @@ public final class ChatUI {
     private var pasting = false
     private var dirty = true
     private var lastDraw: UInt64 = 0
+    private var lastHangupCheck: UInt64 = 0
     // Status
     private var tokensPerSecond: Double?
     private var contextUsed = 0
@@ -44,6 +47,9 @@ public final class ChatUI {
     /// Generated token shown in the pane (0-based); nil follows the latest.
     private var scrubIndex: Int?
     private var pieceCache: [Int: String] = [:]
+    /// The display pieces of the context the pane showed last, kept while the context only grows.
+    private var contextIDs: [Int] = []
+    private var contextPieces: [String] = []
     private let layers: Int, heads: Int
 
     private static let stopSignal = Atomic<Int32>(0)
@@ -75,7 +81,14 @@ public final class ChatUI {
         while true {
             let signal = Self.stopSignal.load(ordering: .relaxed)
             if signal != 0 { return 128 + signal }
+            let now0 = DispatchTime.now().uptimeNanoseconds
+            if now0 - lastHangupCheck > 250_000_000 {
+                lastHangupCheck = now0
+                if curses.terminalGone { return 128 + SIGHUP }
+            }
+            var typed = false
             if let key = curses.readKey() {
+                typed = true
                 if let code = handle(key) { return code }
                 // Take every key already typed before drawing (a paste arrives as many keys).
                 curses.setTimeout(milliseconds: 0)
@@ -86,7 +99,7 @@ public final class ChatUI {
             }
             pump()
             let now = DispatchTime.now().uptimeNanoseconds
-            if dirty && now - lastDraw >= Self.frameInterval {
+            if dirty && (typed || now - lastDraw >= Self.frameInterval) {
                 draw()
                 lastDraw = now
                 dirty = false
@@ -360,6 +373,20 @@ public final class ChatUI {
         return p
     }
 
+    /// Pieces of `ids`, extending the last result when `ids` continues it (a streaming reply).
+    private func pieces(of ids: ArraySlice<Int>) -> [String] {
+        if ids.count >= contextIDs.count && ids.starts(with: contextIDs) {
+            for id in ids.dropFirst(contextIDs.count) {
+                contextIDs.append(id)
+                contextPieces.append(piece(id))
+            }
+            return contextPieces
+        }
+        contextIDs = Array(ids)
+        contextPieces = ids.map(piece)
+        return contextPieces
+    }
+
     private func draw() {
         let (w, h) = curses.size
         let layout = ScreenLayout(width: w, height: h, showPane: showPane)
@@ -403,9 +430,9 @@ public final class ChatUI {
     private func drawPane(_ rect: Rect) {
         let count = worker.record.count
         let view = worker.record.view(at: scrubIndex)
-        let pieces = view.map { $0.context.map(piece) } ?? []
+        let shown = view.map { pieces(of: $0.context) } ?? []
         let model = AttentionPane.Model(
-            snapshot: view?.snapshot, pieces: pieces, layer: layer, head: head, grid: grid,
+            snapshot: view?.snapshot, pieces: shown, layer: layer, head: head, grid: grid,
             scrub: scrubIndex.map { (min($0, count - 1) + 1, count) }, probability: view?.info?.probability)
         let (title, rows) = AttentionPane.render(model, width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
         curses.box(rect, title: title)

@@ -59,6 +59,14 @@ final class Curses {
 
     var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
 
+    /// True once the terminal hung up (its window closed without a SIGHUP reaching us): reads
+    /// would fail at once forever, and the loop would spin.
+    var terminalGone: Bool {
+        var fd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&fd, 1, 0) >= 0 else { return false }
+        return fd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     func setTimeout(milliseconds: Int32) { wtimeout(cn_stdscr(), milliseconds) }
 
     /// The next key, or nil when none arrived within the timeout.

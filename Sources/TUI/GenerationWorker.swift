@@ -110,8 +110,9 @@ final class ReplyRecord: Sendable {
         var floats = 0
     }
 
-    /// About 256 MB of snapshots at most (a 12-layer, 12-head model at full context: ~100 tokens).
-    static let snapshotBudget = 64 << 20
+    /// 64 MB of snapshots at most: every token of a default-model reply (4 layers x 4 heads x
+    /// 256 positions), ~25 tokens of GPT-2 small at full context; later tokens scrub no further.
+    static let snapshotBudget = 16 << 20
     private let box = Mutex(Contents())
 
     func begin() { box.withLock { $0 = Contents() } }

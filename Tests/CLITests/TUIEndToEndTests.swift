@@ -24,7 +24,7 @@ struct TUIEndToEndTests {
     /// F3 while a reply streams: the status bar shows the new temperature at once, mid-reply.
     /// Then Ctrl-C stops the reply, which stays, marked interrupted.
     @Test func temperatureChangeDuringAReplyThenCtrlC() throws {
-        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900", "--temperature", "0.8"])
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000", "--temperature", "0.8"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
         try t.type("hi")
@@ -117,7 +117,7 @@ struct TUIEndToEndTests {
     /// Ctrl-C stops the reply, Ctrl-D quits, and the shell gets its terminal back (cooked mode,
     /// echo on, the main screen).
     @Test func ctrlCDuringAReplyThenCtrlDLeavesTheShellUsable() throws {
-        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "900"])
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
         try t.type("tell me a story")
@@ -163,8 +163,10 @@ struct TUIEndToEndTests {
         #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "\(screen)")
     }
 
-    @Test func aDumbTerminalGetsTheLineMode() throws {
-        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"], environment: "TERM=dumb")
+    /// TERM dumb, unset, or without a terminfo entry: the line mode, never garbage.
+    @Test(arguments: ["TERM=dumb", "-u TERM", "TERM=no-such-terminal"])
+    func aTerminalCursesCannotDriveGetsTheLineMode(environment: String) throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"], environment: environment)
         defer { t.kill() }
         try t.wait("the line mode") { $0.contains("/help for commands") }
         try t.type("/quit")
@@ -183,10 +185,12 @@ enum TUIModels {
         return ChatModels.save(GPTModel(weights: weights), "small")
     }()
 
-    /// Slow enough to change settings mid-reply, and it never ends its turn: the special tokens'
-    /// embeddings point away from the final LayerNorm's bias, so their logits are far below the rest.
+    /// A reply that lasts seconds even in a release build on a fast machine (up to 4,000 tokens
+    /// over a growing 4,096-token context), so keys can be pressed mid-reply; it never ends its
+    /// turn: the special tokens' embeddings point away from the final LayerNorm's bias, so their
+    /// logits are far below the rest.
     static let endless: String = {
-        let config = GPTConfig(vocabSize: 4096, contextLength: 1024, layers: 4, heads: 4, width: 256)
+        let config = GPTConfig(vocabSize: 4096, contextLength: 4096, layers: 4, heads: 4, width: 256)
         let weights = GPTWeights(config: config)
         weights.initialiseRandomly(seed: 12, std: 0.02)
         weights.withMutableTensor(weights.tensor(named: "ln_f.bias")!) { $0.update(repeating: 1) }
@@ -265,7 +269,12 @@ final class Tmux {
     }
     func resize(width: Int, height: Int) throws { try run(["resize-window", "-x", "\(width)", "-y", "\(height)"]) }
     func capture() -> String { (try? run(["capture-pane", "-p"])) ?? "" }
-    func kill() { _ = try? run(["kill-server"]) }
+    /// Ends the server and removes its socket file.
+    func kill() {
+        _ = try? run(["kill-server"])
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(dir)/tmux-\(getuid())/\(socket)")
+    }
 
     struct Timeout: Error, CustomStringConvertible {
         let what: String, screen: String
