@@ -17,6 +17,15 @@ import Testing
         #expect(r.stderr.isEmpty)
     }
 
+    /// One thread or all: the same numbers.
+    @Test func threadCountDoesNotChangeTheResult() throws {
+        let r = try CLI.run(
+            ["generate", "--model", CLI.fixture("small"), "--prompt-ids", Self.prompt, "--max-tokens", "20", "--temperature", "0", "--ids"],
+            environment: ["ATTNCHAT_THREADS": "1"])
+        let all = try CLI.run(["generate", "--model", CLI.fixture("small"), "--prompt-ids", Self.prompt, "--max-tokens", "20", "--temperature", "0", "--ids"])
+        #expect(r.status == 0 && r.stdout == all.stdout)
+    }
+
     @Test func sameSeedSameTokensOtherSeedOtherTokens() throws {
         func sample(_ seed: Int) throws -> String {
             try CLI.run(["generate", "--model", CLI.fixture("small"), "--prompt-ids", "1 2 3", "--max-tokens", "30", "--temperature", "1", "--seed", "\(seed)", "--ids"]).stdout
