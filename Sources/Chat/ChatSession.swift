@@ -159,6 +159,9 @@ public final class ChatSession {
                 generatedTokens: generated, contextUsed: state.length, contextLength: contextLength)))
         }
         text += decoder.finish()
+        // The model ends a turn with "\n" before <|user|>, as the template renders it; the
+        // template adds that newline back, so the turn's text does not keep it.
+        if reason == .endOfTurn && text.hasSuffix("\n") { text.removeLast() }
         let turn = Turn(role: .bot, text: text, interrupted: reason == .interrupted)
         turns.append(turn)
         onEvent(.finished(reason, turn))
