@@ -11,17 +11,20 @@ public struct Checkpoint {
     public static let format = "attnchat-checkpoint", version = 1
 
     /// Saves `model`, `optimizer` and `run` (with its step) to `path`, atomically.
-    public static func save(to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String) throws(SafetensorsError) {
+    /// - Parameter bestBitsPerByte: the best validation so far, so a resumed run does not replace
+    ///   the best model file with a worse one.
+    public static func save(to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String, bestBitsPerByte: Double? = nil) throws(SafetensorsError) {
         var tensors = model.weights.tensors.map { t in
             SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: model.weights.withTensor(t) { Array($0) })
         }
         tensors.append(SafetensorsWriter.Tensor(name: "adam.m", shape: [optimizer.m.count], floats: optimizer.m))
         tensors.append(SafetensorsWriter.Tensor(name: "adam.v", shape: [optimizer.v.count], floats: optimizer.v))
-        let metadata = [
+        var metadata = [
             "format": format, "format_version": String(version),
             "config": JSONValue.object(model.config.jsonObject).serialized(),
             "run": run.json.serialized(), "step": String(optimizer.step), "tokenizer": tokenizerHash,
         ]
+        if let bestBitsPerByte { metadata["best_bits_per_byte"] = String(bestBitsPerByte) }
         try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
     }
 
@@ -32,6 +35,8 @@ public struct Checkpoint {
         public let step: Int
         public let run: RunSettings
         public let tokenizerHash: String
+        /// The best validation bits/byte of the run so far, if it validated.
+        public let bestBitsPerByte: Double?
     }
 
     /// Reads a checkpoint; every defect is a `TrainingError` naming the file and field.
@@ -66,6 +71,7 @@ public struct Checkpoint {
         guard m.count == model.weights.count, v.count == model.weights.count else {
             throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
         }
-        return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "")
+        return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "",
+                      bestBitsPerByte: meta["best_bits_per_byte"].flatMap(Double.init))
     }
 }

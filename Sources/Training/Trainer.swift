@@ -32,13 +32,16 @@ public final class Trainer {
 
     public var checkpointPath: String { directory + "/checkpoint.safetensors" }
     public var modelPath: String { directory + "/model.safetensors" }
-    /// Best validation so far (the model file holds those weights).
+    /// Best validation so far in this process (the model file holds those weights).
     public private(set) var best: EvaluationResult?
+    /// Best validation bits/byte of the whole run, resumes included.
+    public private(set) var bestBitsPerByte: Double?
 
     public init(
         model: GPTModel, run: RunSettings, optimizer: AdamW? = nil, train: [Int32], validation: [Int32]?,
-        byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String
+        byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String, bestBitsPerByte: Double? = nil
     ) {
+        self.bestBitsPerByte = bestBitsPerByte
         self.model = model
         self.run = run
         self.optimizer = optimizer ?? AdamW(weights: model.weights, hyper: run.adam)
@@ -87,8 +90,9 @@ public final class Trainer {
             let stopping = shouldStop()
             if let validation, (run.evalEvery > 0 && done % run.evalEvery == 0) || finished || stopping {
                 latest = Evaluation.run(model: model, stream: validation, byteLength: byteLength)
-                if let result = latest, best == nil || result.bitsPerByte < best!.bitsPerByte {
+                if let result = latest, bestBitsPerByte == nil || result.bitsPerByte < bestBitsPerByte! {
                     best = result
+                    bestBitsPerByte = result.bitsPerByte
                     try saveModel()
                 }
             } else if validation == nil && (finished || stopping || (run.checkpointEvery > 0 && done % run.checkpointEvery == 0)) {
@@ -96,7 +100,7 @@ public final class Trainer {
             }
             if (run.checkpointEvery > 0 && done % run.checkpointEvery == 0) || finished || stopping {
                 do {
-                    try Checkpoint.save(to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash)
+                    try Checkpoint.save(to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash, bestBitsPerByte: bestBitsPerByte)
                 } catch {
                     throw .output(path: checkpointPath, reason: error.description)
                 }

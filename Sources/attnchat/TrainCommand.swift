@@ -72,6 +72,7 @@ struct TrainCommand: ParsableCommand {
         var model: GPTModel
         var optimizer: AdamW?
         var settings = RunSettings()
+        var bestSoFar: Double?
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw TrainingError.checkpoint(path: checkpointPath, reason: "no checkpoint to resume from")
@@ -101,6 +102,7 @@ struct TrainCommand: ParsableCommand {
             let adam = AdamW(weights: model.weights, hyper: settings.adam)
             adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
             optimizer = adam
+            bestSoFar = loaded.bestBitsPerByte
             note("resuming at step \(loaded.step) of \(settings.steps)")
         } else {
             settings.batch = batch
@@ -132,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(
             model: model, run: settings, optimizer: optimizer, train: corpus.train,
             validation: corpus.validation.count > 1 ? corpus.validation : nil,
-            byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output)
+            byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output, bestBitsPerByte: bestSoFar)
         let interrupted = Atomic<Bool>(false)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -145,7 +147,7 @@ struct TrainCommand: ParsableCommand {
         let bar = TrainingProgressBar()
         try trainer.train(progress: bar.show, shouldStop: { interrupted.load(ordering: .relaxed) })
         bar.finish()
-        if let best = trainer.best {
+        if let best = trainer.best, best.bitsPerByte == trainer.bestBitsPerByte {
             note(String(format: "best validation: %.4f bits/byte, %.4f nats/token (perplexity %.2f)", best.bitsPerByte, best.natsPerToken, best.perplexity))
         }
         note("wrote \(trainer.modelPath) and \(trainer.checkpointPath)")

@@ -90,6 +90,19 @@ import Testing
         #expect(try Checkpoint.load(path: dir + "/checkpoint.safetensors").step == 4)
     }
 
+    /// A resumed run knows the best validation so far and does not replace a better model file.
+    @Test func aResumedRunKeepsTheBetterModelFile() throws {
+        let dir = try Self.directory()
+        var run = Self.settings(steps: 2)
+        run.evalEvery = 1
+        let trainer = Trainer(
+            model: Self.freshModel(), run: run, train: Self.stream, validation: Array(Self.stream.prefix(200)),
+            byteLength: { _ in 1 }, tokenizerHash: "test", directory: dir, bestBitsPerByte: 0.001)
+        try trainer.train { _ in }
+        #expect(!FileManager.default.fileExists(atPath: trainer.modelPath))
+        #expect(try Checkpoint.load(path: trainer.checkpointPath).bestBitsPerByte == 0.001)
+    }
+
     @Test func scheduleWarmsUpThenDecaysToTheFloor() {
         let s = LearningRateSchedule(peak: 1, warmupSteps: 10, totalSteps: 110)
         #expect(s.rate(at: 0) == 0.1)
