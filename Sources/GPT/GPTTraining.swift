@@ -28,6 +28,11 @@ public final class GPTTrainingPass {
     private var inputs: [Int32] = []
     private var targets: [Int32] = []
     private var preparedBackward = false
+    /// Dropout masks, 2L + 1 of (N, C): the embeddings, then per block the attention and MLP
+    /// outputs before they join the residual stream. Allocated on first use.
+    private var dropoutMasks: UnsafeMutablePointer<Float>?
+    /// Whether the last forward applied dropout (its backward must then apply the masks).
+    private var droppedOut = false
 
     public init(model: GPTModel, B: Int, T: Int) {
         precondition(B > 0 && T > 0 && T <= model.config.contextLength, "batch shape does not fit the model")
@@ -69,7 +74,35 @@ public final class GPTTrainingPass {
         precondition(cursor == arena + total)
     }
 
-    deinit { arena.deallocate() }
+    deinit {
+        arena.deallocate()
+        dropoutMasks?.deallocate()
+    }
+
+    /// Dropout for one training forward: `probability` on the embeddings and on each block's
+    /// attention and MLP outputs (GPT-2's embd_pdrop and resid_pdrop; the attention weights
+    /// themselves are not dropped). `seed` picks the masks; give every micro-batch its own.
+    public struct Dropout: Sendable, Equatable {
+        public var probability: Float
+        public var seed: UInt64
+        public init(probability: Float, seed: UInt64) {
+            self.probability = probability
+            self.seed = seed
+        }
+        public static let off = Dropout(probability: 0, seed: 0)
+    }
+
+    private func mask(_ site: Int) -> UnsafeMutablePointer<Float> {
+        let size = N * model.config.width
+        if dropoutMasks == nil { dropoutMasks = .allocate(capacity: (2 * model.config.layers + 1) * size) }
+        return dropoutMasks! + site * size
+    }
+
+    private func dropout(_ x: UnsafeMutablePointer<Float>, site: Int, _ d: Dropout) {
+        guard d.probability > 0 else { return }
+        dropoutForward(x, mask: mask(site), count: N * model.config.width, probability: d.probability,
+                       seed: dropoutSeed(d.seed, site))
+    }
 
     /// The per-position losses of the last forward, (B·T), in nats.
     public var positionLosses: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: losses, count: N) }
@@ -82,8 +115,9 @@ public final class GPTTrainingPass {
     /// - Parameters:
     ///   - inputs, targets: (B·T) token ids, row-major by sequence; ids must be in range.
     ///   - prepareBackward: also compute ∂loss/∂logits (over the logits, in place) for `backward`.
+    ///   - dropout: training-time dropout; `.off` (the default) for evaluation.
     /// - Returns: the mean loss in nats per token.
-    public func forward(inputs: [Int32], targets: [Int32], prepareBackward: Bool) -> Float {
+    public func forward(inputs: [Int32], targets: [Int32], prepareBackward: Bool, dropout d: Dropout = .off) -> Float {
         let c = model.config
         let w = model.weights
         let (N, C, M, H, hs, V) = (self.N, c.width, c.mlpWidth, c.heads, c.headSize, c.vocabSize)
@@ -92,6 +126,7 @@ public final class GPTTrainingPass {
         self.inputs = inputs
         self.targets = targets
         preparedBackward = prepareBackward
+        droppedOut = d.probability > 0
 
         inputs.withUnsafeBufferPointer { tokens in
             if let wpe = w.positionEmbedding {
@@ -102,6 +137,7 @@ public final class GPTTrainingPass {
                 embeddingForward(out: residuals[0], tokens: tokens.baseAddress!, wte: w.pointer(w.tokenEmbedding), positions: nil, B: B, T: T, C: C)
             }
         }
+        dropout(residuals[0], site: 0, d)
         for (l, p) in w.layers.enumerated() {
             let a = layers[l]
             let input = residuals[l]
@@ -113,11 +149,13 @@ public final class GPTTrainingPass {
                 attentionForwardGEMM(out: a.attOut + b * T * C, att: a.att + b * H * T * T, qkv: qkv, T: T, heads: H, headSize: hs)
             }
             matmulForward(out: dScratchC, inp: a.attOut, weight: w.pointer(p.attnProjWeight), bias: w.pointer(p.attnProjBias), rows: N, inDim: C, outDim: C)
+            dropout(dScratchC, site: 1 + 2 * l, d)
             residualForward(out: a.residual2, a: input, b: dScratchC, count: N * C)
             layerNormForward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residual2, weight: w.pointer(p.ln2Weight), bias: w.pointer(p.ln2Bias), rows: N, C: C, eps: c.layerNormEpsilon)
             matmulForward(out: a.fc, inp: a.ln2, weight: w.pointer(p.fcWeight), bias: w.pointer(p.fcBias), rows: N, inDim: C, outDim: M)
             geluForward(out: a.fcGelu, inp: a.fc, count: N * M)
             matmulForward(out: dScratchC, inp: a.fcGelu, weight: w.pointer(p.fcProjWeight), bias: w.pointer(p.fcProjBias), rows: N, inDim: M, outDim: C)
+            dropout(dScratchC, site: 2 + 2 * l, d)
             residualForward(out: residuals[l + 1], a: a.residual2, b: dScratchC, count: N * C)
         }
         layerNormForward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: residuals[c.layers], weight: w.pointer(w.lnFinalWeight), bias: w.pointer(w.lnFinalBias), rows: N, C: C, eps: c.layerNormEpsilon)
@@ -140,6 +178,12 @@ public final class GPTTrainingPass {
         let w = model.weights
         let (N, C, M, H, hs, V) = (self.N, c.width, c.mlpWidth, c.heads, c.headSize, c.vocabSize)
         let g = { (offset: Int) in grads.mutablePointer(offset) }
+        // The gradient reaching a dropped-out output: dResidual through that site's mask.
+        let throughMask = { (site: Int) -> UnsafePointer<Float> in
+            guard self.droppedOut else { return UnsafePointer(self.dResidual) }
+            dropoutBackward(dinp: self.dScratchC, dout: self.dResidual, mask: self.mask(site), count: N * C)
+            return UnsafePointer(self.dScratchC)
+        }
 
         // logits = lnf · wteᵀ; the loss gradient sits in `logits`.
         dC.update(repeating: 0, count: N * C)
@@ -152,7 +196,7 @@ public final class GPTTrainingPass {
             let a = layers[l]
             // residual[l+1] = residual2 + c_proj(gelu(c_fc(ln_2(residual2)))): dResidual flows to both.
             dM1.update(repeating: 0, count: N * M)
-            matmulBackward(dinp: dM1, dweight: g(p.fcProjWeight), dbias: g(p.fcProjBias), dout: dResidual, inp: a.fcGelu, weight: w.pointer(p.fcProjWeight), rows: N, inDim: M, outDim: C)
+            matmulBackward(dinp: dM1, dweight: g(p.fcProjWeight), dbias: g(p.fcProjBias), dout: throughMask(2 + 2 * l), inp: a.fcGelu, weight: w.pointer(p.fcProjWeight), rows: N, inDim: M, outDim: C)
             dM2.update(repeating: 0, count: N * M)
             geluBackward(dinp: dM2, inp: a.fc, dout: dM1, count: N * M)
             dC.update(repeating: 0, count: N * C)
@@ -160,7 +204,7 @@ public final class GPTTrainingPass {
             layerNormBackward(dinp: dResidual, dweight: g(p.ln2Weight), dbias: g(p.ln2Bias), dout: dC, inp: a.residual2, weight: w.pointer(p.ln2Weight), mean: a.ln2Mean, rstd: a.ln2Rstd, rows: N, C: C)
             // residual2 = residual[l] + c_proj(attention(c_attn(ln_1(residual[l])))).
             dC.update(repeating: 0, count: N * C)
-            matmulBackward(dinp: dC, dweight: g(p.attnProjWeight), dbias: g(p.attnProjBias), dout: dResidual, inp: a.attOut, weight: w.pointer(p.attnProjWeight), rows: N, inDim: C, outDim: C)
+            matmulBackward(dinp: dC, dweight: g(p.attnProjWeight), dbias: g(p.attnProjBias), dout: throughMask(1 + 2 * l), inp: a.attOut, weight: w.pointer(p.attnProjWeight), rows: N, inDim: C, outDim: C)
             dQKV.update(repeating: 0, count: N * 3 * C)
             for b in 0..<B {
                 attentionBackward(dqkv: dQKV + b * T * 3 * C, dout: dC + b * T * C, qkv: a.qkv + b * T * 3 * C, att: a.att + b * H * T * T, scratch: attScratch, T: T, heads: H, headSize: hs)
@@ -170,6 +214,7 @@ public final class GPTTrainingPass {
             matmulBackward(dinp: dC, dweight: g(p.qkvWeight), dbias: g(p.qkvBias), dout: dQKV, inp: a.ln1, weight: w.pointer(p.qkvWeight), rows: N, inDim: C, outDim: 3 * C)
             layerNormBackward(dinp: dResidual, dweight: g(p.ln1Weight), dbias: g(p.ln1Bias), dout: dC, inp: residuals[l], weight: w.pointer(p.ln1Weight), mean: a.ln1Mean, rstd: a.ln1Rstd, rows: N, C: C)
         }
+        if droppedOut { dropoutBackward(dinp: dResidual, dout: dResidual, mask: mask(0), count: N * C) }
         inputs.withUnsafeBufferPointer { tokens in
             embeddingBackward(dwte: g(w.tokenEmbedding), dwpe: w.positionEmbedding.map(g), dout: dResidual, tokens: tokens.baseAddress!, B: B, T: T, C: C)
         }

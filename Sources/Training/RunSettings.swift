@@ -13,6 +13,9 @@ public struct RunSettings: Sendable, Equatable {
     public var adam = AdamW.Hyperparameters()
     /// Global gradient-norm limit; 0 turns clipping off.
     public var clip: Float = 1.0
+    /// Dropout probability on the embeddings and on each block's attention and MLP outputs
+    /// (0: none). The masks derive from `seed` and the micro-batch's number.
+    public var dropout: Float = 0
     public var seed: UInt64 = 1
     /// Validate every this many updates (and at the end); 0 only at the end.
     public var evalEvery = 250
@@ -26,7 +29,7 @@ public struct RunSettings: Sendable, Equatable {
             "batch": .integer(Int64(batch)), "accumulation": .integer(Int64(accumulation)), "steps": .integer(Int64(steps)),
             "lr": .number(Double(schedule.peak)), "warmup": .integer(Int64(schedule.warmupSteps)), "lr_floor": .number(Double(schedule.floor)),
             "beta1": .number(Double(adam.beta1)), "beta2": .number(Double(adam.beta2)), "eps": .number(Double(adam.eps)),
-            "weight_decay": .number(Double(adam.weightDecay)), "clip": .number(Double(clip)), "seed": .integer(Int64(bitPattern: seed)),
+            "weight_decay": .number(Double(adam.weightDecay)), "clip": .number(Double(clip)), "dropout": .number(Double(dropout)), "seed": .integer(Int64(bitPattern: seed)),
             "eval_every": .integer(Int64(evalEvery)), "checkpoint_every": .integer(Int64(checkpointEvery)),
         ])
     }
@@ -47,6 +50,8 @@ public struct RunSettings: Sendable, Equatable {
         adam.eps = Float(eps)
         adam.weightDecay = Float(wd)
         self.clip = Float(clip)
+        // Checkpoints written before dropout existed trained without it.
+        dropout = Float(json["dropout"]?.doubleValue ?? 0)
         self.seed = UInt64(bitPattern: seed)
         evalEvery = ev
         checkpointEvery = ck

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GPT
+import Kernels
 
 /// What the trainer reports after every update.
 public struct TrainingProgress: Sendable {
@@ -71,8 +72,10 @@ public final class Trainer {
             grads.withMutableStorage { $0.update(repeating: 0) }
             var loss: Float = 0
             for micro in 0..<run.accumulation {
-                windows.batch(step: step * run.accumulation + micro, B: run.batch, T: T, inputs: &inputs, targets: &targets)
-                loss += pass.forward(inputs: inputs, targets: targets, prepareBackward: true)
+                let batchNumber = step * run.accumulation + micro
+                windows.batch(step: batchNumber, B: run.batch, T: T, inputs: &inputs, targets: &targets)
+                let dropout = GPTTrainingPass.Dropout(probability: run.dropout, seed: dropoutSeed(run.seed, batchNumber))
+                loss += pass.forward(inputs: inputs, targets: targets, prepareBackward: true, dropout: dropout)
                 pass.backward(into: grads)
             }
             loss /= Float(run.accumulation)

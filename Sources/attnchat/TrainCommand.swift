@@ -39,6 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Warmup updates.") var warmup = 100
     @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
     @Option(help: "Gradient-norm clip; 0 turns it off.") var clip: Float = 1.0
+    @Option(help: "Dropout probability on the embeddings and each block's attention and MLP outputs (default 0: off). With --resume: a new value from the checkpoint's step on.") var dropout: Float?
     @Option(help: "Seed of the initialisation and the batches.") var seed: UInt64 = 1
     @Option(name: .customLong("eval-every"), help: "Validate every N updates.") var evalEvery = 250
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates.") var checkpointEvery = 250
@@ -54,6 +55,7 @@ struct TrainCommand: ParsableCommand {
         guard lr.isFinite && lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
         guard weightDecay.isFinite && weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0 (got \(weightDecay))") }
         guard clip.isFinite && clip >= 0 else { throw ValidationError("--clip must be >= 0 (got \(clip))") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let positional, GPTConfig.Positional(rawValue: positional) == nil {
             throw ValidationError("--positional must be learned, sinusoidal or rope (got \(positional))")
         }
@@ -99,6 +101,10 @@ struct TrainCommand: ParsableCommand {
                 settings.steps = steps
                 settings.schedule.totalSteps = steps
             }
+            if let dropout, dropout != settings.dropout {
+                note("changing the run's dropout from \(settings.dropout) to \(dropout)")
+                settings.dropout = dropout
+            }
             let adam = AdamW(weights: model.weights, hyper: settings.adam)
             adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
             optimizer = adam
@@ -111,6 +117,7 @@ struct TrainCommand: ParsableCommand {
             settings.schedule = LearningRateSchedule(peak: lr, warmupSteps: warmup, totalSteps: settings.steps)
             settings.adam.weightDecay = weightDecay
             settings.clip = clip
+            settings.dropout = dropout ?? 0
             settings.seed = seed
             settings.evalEvery = evalEvery
             settings.checkpointEvery = checkpointEvery

@@ -53,4 +53,23 @@ import Testing
         let r = try CLI.run(["train", "--data", "/nonexistent.txt", "--output", try CLI.temporaryDirectory().path] + Self.tiny)
         #expect(r.status == 66)
     }
+
+    @Test func dropoutOutsideZeroToOneExits64NamingTheFlag() throws {
+        let data = try Self.corpus(String(repeating: "abc def ghi jkl ", count: 60))
+        for bad in ["1", "-0.1", "nan"] {
+            let r = try CLI.run(["train", "--data", data, "--output", try CLI.temporaryDirectory().path, "--dropout=" + bad] + Self.tiny)
+            #expect(r.status == 64, "\(bad): \(r.stderr)")
+            #expect(r.stderr.contains("--dropout must be in [0, 1)"), "\(r.stderr)")
+        }
+    }
+
+    @Test func dropoutIsSavedInTheCheckpointAndKeptOnResume() throws {
+        let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
+        let out = try CLI.temporaryDirectory().path
+        let first = try CLI.run(["train", "--data", data, "--output", out, "--steps", "3", "--dropout", "0.2"] + Self.tiny)
+        #expect(first.status == 0, "\(first.stderr)")
+        let resumed = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--steps", "5", "--dropout", "0.1"] + Self.tiny)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("changing the run's dropout from 0.2 to 0.1"), "\(resumed.stderr)")
+    }
 }

@@ -51,20 +51,24 @@ import Testing
         #expect(end < 1.2, "loss went from \(start) to \(end)")
     }
 
-    /// k steps, checkpoint, resume, n − k steps == n steps straight, bit for bit.
-    @Test func resumeIsBitIdentical() throws {
+    /// k steps, checkpoint, resume, n − k steps == n steps straight, bit for bit (with dropout
+    /// too: its masks derive from the seed and the step).
+    @Test(arguments: [Float(0), 0.2])
+    func resumeIsBitIdentical(dropout: Float) throws {
+        var run = Self.settings(steps: 8)
+        run.dropout = dropout
         let straight = Self.freshModel()
-        try Self.trainer(straight, Self.settings(steps: 8), directory: try Self.directory()).train { _ in }
+        try Self.trainer(straight, run, directory: try Self.directory()).train { _ in }
 
         let dir = try Self.directory()
         let first = Self.freshModel()
-        let interrupted = Self.trainer(first, Self.settings(steps: 8), directory: dir)
+        let interrupted = Self.trainer(first, run, directory: dir)
         try interrupted.train(progress: { _ in }, shouldStop: { interrupted.optimizer.step == 3 })
         #expect(interrupted.optimizer.step == 3)
 
         let loaded = try Checkpoint.load(path: dir + "/checkpoint.safetensors")
         #expect(loaded.step == 3)
-        #expect(loaded.run == Self.settings(steps: 8))
+        #expect(loaded.run == run)
         let adam = AdamW(weights: loaded.model.weights, hyper: loaded.run.adam)
         adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
         try Self.trainer(loaded.model, loaded.run, optimizer: adam, directory: dir).train { _ in }
