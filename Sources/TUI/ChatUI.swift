@@ -253,6 +253,10 @@ public final class ChatUI {
         case "l": head = (head + 1) % heads
         case "j": layer = (layer + 1) % layers
         case "k": layer = (layer + layers - 1) % layers
+        case "f": adjust("frequency-penalty") { $0.frequencyPenalty = max(0, $0.frequencyPenalty - 0.1).rounded2 }
+        case "F": adjust("frequency-penalty") { $0.frequencyPenalty = ($0.frequencyPenalty + 0.1).rounded2 }
+        case "p": adjust("presence-penalty") { $0.presencePenalty = max(0, $0.presencePenalty - 0.1).rounded2 }
+        case "P": adjust("presence-penalty") { $0.presencePenalty = ($0.presencePenalty + 0.1).rounded2 }
         case "g": grid.toggle()
         case "c": transcript.colourByProbability.toggle()
         case "a": showAlternatives()

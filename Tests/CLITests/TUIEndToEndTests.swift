@@ -34,6 +34,14 @@ struct TUIEndToEndTests {
         // The status bar spells settings out when it has room ("temp 0.90") and compactly when not ("T0.90").
         let during = try t.wait("the new temperature") { Tmux.statusLine($0).contains("temp 0.90") || Tmux.statusLine($0).contains("T0.90 ") }
         #expect(Tmux.statusLine(during).contains("▶"), "the reply was still streaming: \(Tmux.statusLine(during))")
+        // The penalties have keys too: Alt-F and Alt-P raise frequency and presence by 0.1.
+        try t.keys("M-F")
+        try t.keys("M-P")
+        try t.keys("M-P")
+        try t.wait("the new penalties") { s in
+            let status = Tmux.statusLine(s)
+            return (status.contains("freq 0.10 pres 0.20") || status.contains(" f0.10 pr0.20")) && status.contains("▶")
+        }
         try t.type("/set top-k 7")
         try t.keys("Enter")
         try t.wait("top-k 7") { Tmux.statusLine($0).contains("top-k 7 ") || Tmux.statusLine($0).contains(" k7 ") }
