@@ -28,6 +28,8 @@ struct GenerateCommand: ParsableCommand {
     var chat = false
     @Flag(help: "Print token ids rather than text.")
     var ids = false
+    @Flag(help: "Print the prompt time and the generation speed to stderr at the end (the speed counts from the first generated token, as the chat UI's status bar does).")
+    var timings = false
     @OptionGroup var sampling: SamplingOptions
 
     func validate() throws {
@@ -48,10 +50,18 @@ struct GenerateCommand: ParsableCommand {
         let output = StreamingOutput()
         if chat, let tokenizer, let prompt {
             let session = try ChatSession(model: model, tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxTokens)
+            var promptSeconds = 0.0, promptTokens = 0
+            var last: ReplyTiming?
             try session.send(prompt, cancel: CancellationFlag()) { event in
-                if case .token(let id, _, let text) = event { output.write(ids ? "\(id) " : TerminalSafe.inert(text)) }
+                switch event {
+                case .token(let id, _, let text): output.write(ids ? "\(id) " : TerminalSafe.inert(text))
+                case .promptProcessed(let tokens, _, let seconds): (promptTokens, promptSeconds) = (tokens, seconds)
+                case .timing(let t): last = t
+                default: break
+                }
             }
             output.write("\n")
+            if timings { reportTimings(promptTokens: promptTokens, promptSeconds: promptSeconds, generated: last?.generatedTokens ?? 0, tokensPerSecond: last?.tokensPerSecond ?? 0) }
             return
         }
         let promptTokens = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
@@ -60,10 +70,15 @@ struct GenerateCommand: ParsableCommand {
         var sampler = try Sampler(settings: settings, validCount: tokenizer?.vocabularySize ?? model.config.vocabSize)
         var decoder = tokenizer.map(StreamingDecoder.init)
         var history = promptTokens
+        let start = DispatchTime.now().uptimeNanoseconds
         var logits = try state.prefill(promptTokens)
+        let prefilled = DispatchTime.now().uptimeNanoseconds
+        var firstToken: UInt64 = 0, lastToken: UInt64 = 0
         let budget = min(maxTokens, model.config.contextLength - promptTokens.count)
         for i in 0..<budget {
             let token = try sampler.sample(logits, history: history).id
+            lastToken = DispatchTime.now().uptimeNanoseconds
+            if i == 0 { firstToken = lastToken }
             history.append(token)
             if ids {
                 output.write((i == 0 ? "" : " ") + String(token))
@@ -74,6 +89,10 @@ struct GenerateCommand: ParsableCommand {
         }
         if let rest = decoder?.finish() { output.write(TerminalSafe.inert(rest)) }
         output.write("\n")
+        if timings {
+            reportTimings(promptTokens: promptTokens.count, promptSeconds: Double(prefilled - start) / 1e9, generated: budget,
+                          tokensPerSecond: budget > 1 ? Double(budget - 1) / (Double(lastToken - firstToken) / 1e9) : 0)
+        }
         if budget < maxTokens {
             FileHandle.standardError.write(Data("attnchat: context full after \(budget) tokens (the model attends over \(model.config.contextLength))\n".utf8))
         }
@@ -91,4 +110,10 @@ struct StreamingOutput {
             exit(0)
         }
     }
+}
+
+/// `--timings`: one line on stderr, e.g. `prompt 12 tokens in 3.1 ms; 500 tokens at 1234.5 tok/s`.
+private func reportTimings(promptTokens: Int, promptSeconds: Double, generated: Int, tokensPerSecond: Double) {
+    let line = String(format: "prompt %d tokens in %.1f ms; %d tokens at %.1f tok/s\n", promptTokens, promptSeconds * 1000, generated, tokensPerSecond)
+    FileHandle.standardError.write(Data(line.utf8))
 }

@@ -26,6 +26,18 @@ import Testing
         #expect(r.status == 0 && r.stdout == all.stdout)
     }
 
+    /// --timings adds one line on stderr and leaves stdout as it was, in both modes.
+    @Test func timingsGoToStderrOnly() throws {
+        let plain = ["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", Self.prompt, "--max-tokens", "20", "--temperature", "0", "--ids"]
+        let r = try CLI.run(plain + ["--timings"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.pytorchGreedy + "\n")
+        #expect(r.stderr.contains(/^prompt 5 tokens in [0-9.]+ ms; 20 tokens at [0-9.]+ tok\/s\n$/), "\(r.stderr)")
+        let chat = try CLI.run(["generate", "--chat", "--prompt", "hi", "--max-tokens", "6", "--temperature", "0", "--timings"])
+        #expect(chat.status == 0, "\(chat.stderr)")
+        #expect(chat.stderr.contains(/^prompt [0-9]+ tokens in [0-9.]+ ms; [0-9]+ tokens at [0-9.]+ tok\/s\n$/), "\(chat.stderr)")
+    }
+
     @Test func sameSeedSameTokensOtherSeedOtherTokens() throws {
         func sample(_ seed: Int) throws -> String {
             try CLI.run(["generate", "--model", CLI.fixture("small"), "--prompt-ids", "1 2 3", "--max-tokens", "30", "--temperature", "1", "--seed", "\(seed)", "--ids"]).stdout
