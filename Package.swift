@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
         .target(name: "Sampling", swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
-        .target(name: "Tokenizer", swiftSettings: simdBaseline),
+        .target(name: "Tokenizer", dependencies: ["JSON"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
-        .target(name: "Corpus"),
+        .target(name: "Corpus", dependencies: ["JSON"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
         // Chat template, history and context window, the streaming generation loop, live settings.

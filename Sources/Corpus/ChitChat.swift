@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The Chit-Chat Challenge corpus (`chitchat_dataset/dataset.json`, chitchat-dataset 0.9.0 on PyPI)
 /// and its rendering with the chat template, exactly as DESIGN.md fixes it.
@@ -62,41 +63,37 @@ public struct ChitChat: Sendable {
 
     /// Reads `dataset.json`.
     /// - Throws: `CorpusError` — 66 when missing, 74 when unreadable, 65 when malformed (with the
-    ///   line and column Foundation reports, or the conversation id and field at fault).
+    ///   line, column and reason the JSON parser reports, or the conversation id and field at fault).
     public init(path: String) throws {
         try self.init(data: try CorpusError.read(path), path: path)
     }
 
     /// Parses `dataset.json` from memory; `path` names it in errors.
     public init(data: Data, path: String = "dataset.json") throws {
-        let root: Any
+        let root: JSONValue
         do {
-            root = try JSONSerialization.jsonObject(with: data)
+            root = try JSONValue.parse(data)
         } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            if let (line, column) = jsonErrorLocation(detail, in: data) {
-                throw CorpusError(.badData, path: "\(path):\(line)", "column \(column): not valid JSON: \(detail)")
-            }
-            throw CorpusError(.badData, path: path, "not valid JSON: \(detail)")
+            throw CorpusError(.badData, path: "\(path):\(error.line)", "column \(error.column): not valid JSON: \(error.reason)")
         }
-        guard let object = root as? [String: Any] else {
+        guard let object = root.objectValue else {
             throw CorpusError(.badData, path: path, "expected an object of conversation id -> conversation")
         }
         var conversations: [Conversation] = []
         conversations.reserveCapacity(object.count)
-        for (id, value) in object {
-            guard let conversation = value as? [String: Any], let turns = conversation["messages"] as? [Any] else {
+        for (id, conversation) in object.entries {
+            guard let turns = conversation["messages"]?.arrayValue else {
                 throw CorpusError(.badData, path: path, "conversation \"\(id)\": missing \"messages\" list")
             }
             var texts: [String] = []
             texts.reserveCapacity(turns.count)
             for (turnIndex, turn) in turns.enumerated() {
-                guard let messages = turn as? [Any] else {
+                guard let messages = turn.arrayValue else {
                     throw CorpusError(.badData, path: path, "conversation \"\(id)\" turn \(turnIndex): expected a list of messages")
                 }
                 var lines: [String] = []
                 for (messageIndex, message) in messages.enumerated() {
-                    guard let text = (message as? [String: Any])?["text"] as? String else {
+                    guard let text = message["text"]?.stringValue else {
                         throw CorpusError(.badData, path: path,
                             "conversation \"\(id)\" turn \(turnIndex) message \(messageIndex): missing \"text\" string")
                     }

@@ -49,21 +49,3 @@ public enum TextCorpus {
         String(decoding: try CorpusError.read(path), as: UTF8.self)
     }
 }
-
-/// Foundation reports a JSON syntax error "around character N" (a byte offset); this turns the
-/// offset into a 1-based line and column, so the message can point into the file.
-///
-///     jsonErrorLocation("Invalid value around character 14.", in: Data("{\"a\": [1,\n2,\n x]}".utf8))
-///     // (line: 3, column: 2)
-func jsonErrorLocation(_ message: String, in data: Data) -> (line: Int, column: Int)? {
-    guard let range = message.range(of: "around character ") else { return nil }
-    let digits = message[range.upperBound...].prefix { $0.isNumber }
-    guard let offset = Int(digits), offset >= 0, offset <= data.count else { return nil }
-    var line = 1
-    var lineStart = 0
-    for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
-        line += 1
-        lineStart = index + 1
-    }
-    return (line, offset - lineStart + 1)
-}

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Reading and writing the Hugging Face ByteLevel BPE files: `vocab.json` + `merges.txt`
 /// (`#version: 0.2`) and `tokenizer.json`, byte for byte as `tokenizers` writes them.
@@ -42,46 +43,45 @@ extension BPETokenizer {
         func unsupported(_ what: String) -> TokenizerError {
             TokenizerError(.badData, path: path, "unsupported tokenizer.json: \(what)")
         }
-        guard let root = try parseJSON(data, path: path) as? [String: Any] else { throw unsupported("not a JSON object") }
-        guard let model = root["model"] as? [String: Any] else { throw unsupported("missing \"model\" object") }
-        let type = model["type"] as? String ?? "BPE"
+        guard let root = try parseJSON(data, path: path).objectValue else { throw unsupported("not a JSON object") }
+        guard let model = root["model"]?.objectValue else { throw unsupported("missing \"model\" object") }
+        let type = model["type"]?.stringValue ?? "BPE"
         guard type == "BPE" else { throw unsupported("model type \"\(type)\" (expected \"BPE\")") }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key] as? String, !value.isEmpty { throw unsupported("model.\(key) \"\(value)\"") }
+            if let value = model[key]?.stringValue, !value.isEmpty { throw unsupported("model.\(key) \"\(value)\"") }
         }
-        if let normalizer = root["normalizer"] as? [String: Any] {
-            throw unsupported("normalizer \"\(normalizer["type"] as? String ?? "?")\"")
+        if let normalizer = root["normalizer"]?.objectValue {
+            throw unsupported("normalizer \"\(normalizer["type"]?.stringValue ?? "?")\"")
         }
-        if let pre = root["pre_tokenizer"] as? [String: Any] {
-            let preType = pre["type"] as? String ?? "?"
+        if let pre = root["pre_tokenizer"]?.objectValue {
+            let preType = pre["type"]?.stringValue ?? "?"
             guard preType == "ByteLevel" else { throw unsupported("pre_tokenizer \"\(preType)\" (expected \"ByteLevel\")") }
-            if pre["add_prefix_space"] as? Bool == true { throw unsupported("pre_tokenizer.add_prefix_space true") }
-            if pre["use_regex"] as? Bool == false { throw unsupported("pre_tokenizer.use_regex false") }
+            if pre["add_prefix_space"]?.boolValue == true { throw unsupported("pre_tokenizer.add_prefix_space true") }
+            if pre["use_regex"]?.boolValue == false { throw unsupported("pre_tokenizer.use_regex false") }
         } else {
             throw unsupported("missing ByteLevel \"pre_tokenizer\"")
         }
-        guard let vocabObject = model["vocab"] as? [String: Any] else { throw unsupported("missing \"model.vocab\" object") }
+        guard let vocabObject = model["vocab"]?.objectValue else { throw unsupported("missing \"model.vocab\" object") }
         var vocabulary = try Self.vocabulary(from: vocabObject, path: path, data: data)
-        guard let mergeList = model["merges"] as? [Any] else { throw unsupported("missing \"model.merges\" array") }
+        guard let mergeList = model["merges"]?.arrayValue else { throw unsupported("missing \"model.merges\" array") }
         var pairs: [(String, String)] = []
         pairs.reserveCapacity(mergeList.count)
         for (index, entry) in mergeList.enumerated() {
-            if let line = entry as? String {
+            if let line = entry.stringValue {
                 let parts = line.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2 else {
                     throw TokenizerError(.badData, path: path, "merge \(index) \"\(line)\" has \(parts.count) fields, expected 2")
                 }
                 pairs.append((String(parts[0]), String(parts[1])))
-            } else if let pair = entry as? [Any], pair.count == 2, let left = pair[0] as? String, let right = pair[1] as? String {
+            } else if let pair = entry.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue {
                 pairs.append((left, right))
             } else {
                 throw TokenizerError(.badData, path: path, "merge \(index) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
         var specials: [String] = []
-        for (index, entry) in (root["added_tokens"] as? [Any] ?? []).enumerated() {
-            guard let token = entry as? [String: Any], let content = token["content"] as? String,
-                  let rawID = token["id"], let id = jsonInteger(rawID), id >= 0 else {
+        for (index, token) in (root["added_tokens"]?.arrayValue ?? []).enumerated() {
+            guard let content = token["content"]?.stringValue, let id = token["id"]?.intValue, id >= 0 else {
                 throw TokenizerError(.badData, path: path, "added_tokens[\(index)] lacks an integer \"id\" or a \"content\" string")
             }
             if let existing = vocabulary[content], existing != id {
@@ -96,19 +96,20 @@ extension BPETokenizer {
 
     /// `vocab.json`: one object of token -> id.
     static func parseVocabulary(_ data: Data, path: String) throws -> [String: Int] {
-        guard let object = try parseJSON(data, path: path) as? [String: Any] else {
+        guard let object = try parseJSON(data, path: path).objectValue else {
             throw TokenizerError(.badData, path: path, "not a JSON object of token -> id")
         }
         return try vocabulary(from: object, path: path, data: data)
     }
 
-    static func vocabulary(from object: [String: Any], path: String, data: Data) throws -> [String: Int] {
+    /// Token -> id; an id must be an integer literal (not a boolean, fraction or string) and not negative.
+    static func vocabulary(from object: JSONObject, path: String, data: Data) throws -> [String: Int] {
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(object.count)
-        for (token, value) in object {
-            guard let id = jsonInteger(value), id >= 0 else {
+        for (token, value) in object.entries {
+            guard let id = value.intValue, id >= 0 else {
                 throw TokenizerError(.badData, path: path, line: lineNumber(ofKey: token, in: data),
-                                     "id of \"\(token)\" is \(value), expected a non-negative integer")
+                                     "id of \"\(token)\" is \(value.serialized()), expected a non-negative integer")
             }
             vocabulary[token] = id
         }

@@ -56,7 +56,9 @@ public final class BPETokenizer: Sendable {
                     throw TokenizerError(.badData, path: source.merges, line: line,
                         "merge \"\(left) \(right)\" names unknown token \"\(token)\"")
                 }
-                return UInt32(id)
+                // Not `UInt32(id)`, which traps: an id that is negative or above the limit is
+                // reported by the designated initializer below, before the table is used.
+                return UInt32(truncatingIfNeeded: id)
             }
             let leftID = try id(left), rightID = try id(right), mergedID = try id(left + right)
             table.add(left: leftID, right: rightID, merged: mergedID, rank: UInt32(rank))
@@ -69,10 +71,12 @@ public final class BPETokenizer: Sendable {
     }
 
     init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?) throws {
-        let size = (vocabulary.values.max() ?? -1) + 1
-        guard size <= 1 << 24 else {
-            throw TokenizerError(.badData, path: vocabPath, "largest id \(size - 1) is above the limit of \(1 << 24)")
+        // Checked before adding 1: an id read from JSON may be as large as Int64.max.
+        let largest = vocabulary.values.max() ?? -1
+        guard largest < 1 << 24 else {
+            throw TokenizerError(.badData, path: vocabPath, "largest id \(largest) is above the limit of \(1 << 24)")
         }
+        let size = largest + 1
         var tokens = [String?](repeating: nil, count: size)
         for (token, id) in vocabulary {
             guard id >= 0 else { throw TokenizerError(.badData, path: vocabPath, "negative id \(id) for \"\(token)\"") }

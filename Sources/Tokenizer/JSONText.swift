@@ -1,8 +1,9 @@
 import Foundation
+import JSON
 
 /// Writing JSON text byte for byte as Hugging Face `tokenizers` (Rust `serde_json`) does, so that
 /// the files attnchat writes are identical to the ones `tokenizers` would write, and locating
-/// keys in JSON text for error messages (Foundation's parser reports no positions for values).
+/// keys in JSON text for error messages (the parser reports positions only for syntax errors).
 enum JSONText {
     /// A JSON string literal with serde_json's escapes: `"` `\` and the C0 controls only
     /// (`\b \t \n \f \r`, the rest as `\u00xx`); everything else, non-ASCII included, is raw.
@@ -47,44 +48,12 @@ func lineNumber(ofKey key: String, in data: Data?) -> Int? {
     return nil
 }
 
-/// Parses JSON with Foundation, turning its error into a `TokenizerError` with the path (and the
-/// line and column Foundation mentions in its message, when it does).
-func parseJSON(_ data: Data, path: String) throws -> Any {
+/// Parses JSON with the strict `JSON` parser, turning its error into a `TokenizerError` with the
+/// path, line, column and reason.
+func parseJSON(_ data: Data, path: String) throws -> JSONValue {
     do {
-        return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        return try JSONValue.parse(data)
     } catch {
-        let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-        if let (line, column) = jsonErrorLocation(detail, in: data) {
-            throw TokenizerError(.badData, path: path, line: line, "column \(column): not valid JSON: \(detail)")
-        }
-        throw TokenizerError(.badData, path: path, "not valid JSON: \(detail)")
+        throw TokenizerError(.badData, path: path, line: error.line, "column \(error.column): not valid JSON: \(error.reason)")
     }
-}
-
-/// An integer JSON value (rejecting booleans, fractions and strings), or nil.
-func jsonInteger(_ value: Any) -> Int? {
-    guard let number = value as? NSNumber else { return nil }
-    // `is Bool` also holds for the numbers 0 and 1 on Linux; booleans have type encoding "c".
-    if String(cString: number.objCType) == "c" { return nil }
-    let double = number.doubleValue
-    guard double.rounded() == double, abs(double) < 1e15 else { return nil }
-    return number.intValue
-}
-
-/// Foundation reports a JSON syntax error "around character N" (a byte offset); this turns the
-/// offset into a 1-based line and column, so the message can point into the file.
-///
-///     jsonErrorLocation("Invalid value around character 14.", in: Data("{\"a\": [1,\n2,\n x]}".utf8))
-///     // (line: 3, column: 2)
-func jsonErrorLocation(_ message: String, in data: Data) -> (line: Int, column: Int)? {
-    guard let range = message.range(of: "around character ") else { return nil }
-    let digits = message[range.upperBound...].prefix { $0.isNumber }
-    guard let offset = Int(digits), offset >= 0, offset <= data.count else { return nil }
-    var line = 1
-    var lineStart = 0
-    for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
-        line += 1
-        lineStart = index + 1
-    }
-    return (line, offset - lineStart + 1)
 }

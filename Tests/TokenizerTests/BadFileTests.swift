@@ -30,9 +30,14 @@ import Testing
         ("{\"a\": 0, \"b\": 1.5, \"ab\": 2}", "1.5"),
         ("{\"a\": 0, \"b\": \"1\", \"ab\": 2}", "expected a non-negative integer"),
         ("{\"a\": 0, \"b\": true, \"ab\": 2}", "expected a non-negative integer"),
+        // Only integer literals, as serde_json reads a token id: 1.0 and 1e0 are numbers, not ids.
+        ("{\"a\": 0, \"b\": 1.0, \"ab\": 2}", "expected a non-negative integer"),
         ("{\"a\": 0, \"b\": -4, \"ab\": 2}", "expected a non-negative integer"),
         ("{\"a\": 0,\n\"b\": 0,\n\"ab\": 2}", "duplicate id 0"),
         ("{\"a\": 0, \"b\": 1, \"ab\": 99999999}", "limit"),
+        // An id beyond the limit must not overflow on the way to the check.
+        ("{\"a\": 0, \"b\": 1, \"ab\": 9223372036854775807}", "limit"),
+        ("{\"a\": 0, \"b\": 1, \"a\": 2}", "duplicate key \"a\""),
     ])
     func rejectsBadVocabularies(vocab: String, message: String) throws {
         let error = try #require(loadError(vocab: vocab))
