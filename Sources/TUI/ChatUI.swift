@@ -172,7 +172,16 @@ public final class ChatUI {
         dirty = true
         if pasting {
             switch key {
-            case .pasteEnd: pasting = false
+            case .pasteEnd:
+                // Pasted text may itself hold ESC[201~. The terminal sends a paste in one burst, so
+                // input right behind an end marker means it was content: keep it (without the ESC,
+                // as every control inside a paste is dropped) and go on pasting. A person cannot
+                // type the next key within 10 ms of a paste's end.
+                if let next = curses.readKey(waiting: 10) {
+                    input.insert("[201~")
+                    return handle(next)
+                }
+                pasting = false
             case .enter, .control(10), .control(13): input.insert("\n")
             case .character(let c): input.insert(String(c))
             case .control(9): input.insert("\t")

@@ -67,7 +67,19 @@ final class Curses {
         return fd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
-    func setTimeout(milliseconds: Int32) { wtimeout(cn_stdscr(), milliseconds) }
+    private var timeout: Int32 = 20
+
+    func setTimeout(milliseconds: Int32) {
+        timeout = milliseconds
+        wtimeout(cn_stdscr(), milliseconds)
+    }
+
+    /// The next key if one arrives within `milliseconds`, leaving the usual timeout as it was.
+    func readKey(waiting milliseconds: Int32) -> Key? {
+        wtimeout(cn_stdscr(), milliseconds)
+        defer { wtimeout(cn_stdscr(), timeout) }
+        return readKey()
+    }
 
     /// The next key, or nil when none arrived within the timeout.
     func readKey() -> Key? {
@@ -100,7 +112,7 @@ final class Curses {
         case 27:
             // Alt-x arrives as ESC x; a lone ESC has nothing right behind it.
             wtimeout(cn_stdscr(), 0)
-            defer { wtimeout(cn_stdscr(), 20) }
+            defer { wtimeout(cn_stdscr(), timeout) }
             var next: wint_t = 0
             if wget_wch(cn_stdscr(), &next) == OK, let s = Unicode.Scalar(UInt32(next)), next >= 0x20 {
                 return .alt(Character(s))

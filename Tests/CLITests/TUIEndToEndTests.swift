@@ -123,6 +123,23 @@ struct TUIEndToEndTests {
         #expect(screen.components(separatedBy: "you> ").count == 2)
     }
 
+    /// Pasted text that itself contains the end-of-paste marker ESC[201~ does not end the paste:
+    /// the newline after it stays in the message instead of sending half of it.
+    @Test func anEmbeddedEndOfPasteMarkerDoesNotEndThePaste() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "4"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.paste("one\u{1B}[201~two\nthree")
+        let screen = try t.wait("the whole paste in the input line") { $0.contains("> one[201~two↵three") }
+        #expect(!screen.contains("you> "), "nothing was sent: \(screen)")
+        try t.keys("Enter")
+        try t.wait("one message") { s in
+            let lines = s.components(separatedBy: "\n")
+            guard let i = lines.firstIndex(where: { $0.hasPrefix("you> one[201~two") }), i + 1 < lines.count else { return false }
+            return lines[i + 1].hasPrefix("three")
+        }
+    }
+
     /// Ctrl-C stops the reply, Ctrl-D quits, and the shell gets its terminal back (cooked mode,
     /// echo on, the main screen).
     @Test func ctrlCDuringAReplyThenCtrlDLeavesTheShellUsable() throws {
