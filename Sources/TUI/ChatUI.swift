@@ -54,8 +54,10 @@ public final class ChatUI {
 
     private static let stopSignal = Atomic<Int32>(0)
 
-    public init(session: ChatSession, modelName: String) {
-        worker = GenerationWorker(session: session, modelName: modelName)
+    /// - Parameter transcriptFile: `--transcript`: kept up to date after every reply and saved
+    ///   once more on every way out.
+    public init(session: ChatSession, modelName: String, transcriptFile: TranscriptFile? = nil) {
+        worker = GenerationWorker(session: session, modelName: modelName, transcriptFile: transcriptFile)
         transcript = TranscriptView(ascii: false)
         layers = session.model.config.layers
         heads = session.model.config.heads
@@ -76,6 +78,9 @@ public final class ChatUI {
         defer {
             curses.stop()
             for s in sources { s.cancel() }
+            if let reason = worker.finish() {
+                FileHandle.standardError.write(Data("attnchat: could not save the transcript: \(reason)\n".utf8))
+            }
         }
         transcript.add(.notice, "attnchat — \(worker.modelName). Type a message and press Enter; /help or F1 lists the keys.")
         while true {

@@ -21,6 +21,8 @@ final class GenerationWorker: @unchecked Sendable {
 
     let live: LiveSettings
     let modelName: String
+    /// `--transcript`: saved after every reply and by `finish`.
+    let transcriptFile: TranscriptFile?
     let contextLength: Int
     let tokenizerSize: Int
 
@@ -32,8 +34,9 @@ final class GenerationWorker: @unchecked Sendable {
         case nothingToRegenerate
     }
 
-    init(session: ChatSession, modelName: String) {
+    init(session: ChatSession, modelName: String, transcriptFile: TranscriptFile? = nil) {
         self.session = session
+        self.transcriptFile = transcriptFile
         self.live = session.settings
         self.modelName = modelName
         self.contextLength = session.model.config.contextLength
@@ -57,7 +60,19 @@ final class GenerationWorker: @unchecked Sendable {
         }
     }
 
-    func reset() { queue.async { self.session.reset() } }
+    func reset() {
+        queue.async {
+            self.transcriptFile?.archive(self.session.turns)
+            self.session.reset()
+        }
+    }
+
+    /// The way out: stops a streaming reply (kept, marked interrupted), waits for it, and saves
+    /// the transcript file one last time. Returns why that save failed, if it did.
+    func finish() -> String? {
+        cancel.cancel()
+        return queue.sync { transcriptFile?.save(session.turns) }
+    }
 
     func save(to path: String) {
         queue.async {
@@ -91,6 +106,7 @@ final class GenerationWorker: @unchecked Sendable {
             } catch {
                 self.note(.notice("\(error)"))
             }
+            if let reason = self.transcriptFile?.save(session.turns) { self.note(.notice("could not save the transcript: \(reason)")) }
             self.busyFlag.store(false, ordering: .releasing)
         }
     }

@@ -24,6 +24,8 @@ struct ChatCommand: ParsableCommand {
     var maxTokens = 256
     @Flag(name: .customLong("no-tui"), help: "Line mode: plain lines in and out.")
     var noTUI = false
+    @Option(help: "Keep the conversation in this new file: rewritten atomically after every reply and on every way out (quit, Ctrl-C, SIGTERM, SIGHUP). An existing file is never overwritten.")
+    var transcript: String?
 
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive (got \(maxTokens))") }
@@ -35,14 +37,15 @@ struct ChatCommand: ParsableCommand {
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         let session = try ChatSession(model: model, tokenizer: tokenizer, settings: settings, maxReplyTokens: maxTokens)
         let name = URL(fileURLWithPath: source.path).deletingPathExtension().lastPathComponent
+        let file = try transcript.map { path throws(ChatError) in try TranscriptFile(path: path, modelName: name) }
         if !noTUI && ChatUI.canRun() {
-            if let status = ChatUI(session: session, modelName: name).run() {
+            if let status = ChatUI(session: session, modelName: name, transcriptFile: file).run() {
                 if status != 0 { Foundation.exit(status) }
                 return
             }
             FileHandle.standardError.write(Data("attnchat: this terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")) cannot run the full-screen UI; using the line mode\n".utf8))
         }
-        try LineChat(session: session, modelName: name).run()
+        try LineChat(session: session, modelName: name, transcriptFile: file).run()
     }
 
     /// Chat defaults: `SamplingSettings()` (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
@@ -59,6 +62,7 @@ struct ChatCommand: ParsableCommand {
 struct LineChat {
     let session: ChatSession
     let modelName: String
+    let transcriptFile: TranscriptFile?
     let out = FileHandle.standardOutput
     let interactive = isatty(STDIN_FILENO) == 1
 
@@ -78,6 +82,7 @@ struct LineChat {
     func run() throws {
         let cancel = CancellationFlag()
         let generating = SharedFlag()
+        let quitSignal = Atomic<Int32>(0)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
@@ -89,6 +94,20 @@ struct LineChat {
             }
         }
         source.resume()
+        // SIGTERM and SIGHUP at the prompt exit at once (every reply is already saved); during
+        // a reply they stop it, and the loop saves the transcript and exits when it has ended.
+        let stops = [SIGTERM, SIGHUP].map { sig in
+            signal(sig, SIG_IGN)
+            let stop = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            stop.setEventHandler {
+                guard generating.isSet else { exit(128 + sig) }
+                quitSignal.store(sig, ordering: .relaxed)
+                cancel.cancel()
+            }
+            stop.resume()
+            return stop
+        }
+        defer { for s in stops { s.cancel() } }
         if interactive {
             note("attnchat — \(modelName). /help for commands, Ctrl-D to quit.")
         }
@@ -99,16 +118,21 @@ struct LineChat {
             if text.isEmpty { continue }
             if text.hasPrefix("/") {
                 if try !command(text, cancel: cancel, generating: generating) { break }
+                let sig = quitSignal.load(ordering: .relaxed)
+                if sig != 0 { exit(128 + sig) }  // arrived during /regen, which saved
                 continue
             }
             cancel.reset()
             generating.set(true)
-            defer { generating.set(false) }
             do {
                 try session.send(text, cancel: cancel, onEvent: show)
             } catch {
                 note("attnchat: \(error.description)")
             }
+            generating.set(false)
+            saveTranscript()
+            let sig = quitSignal.load(ordering: .relaxed)
+            if sig != 0 { exit(128 + sig) }
         }
         if interactive { try write("\n") }
     }
@@ -122,6 +146,7 @@ struct LineChat {
         case "/help":
             note(Self.help)
         case "/reset":
+            transcriptFile?.archive(session.turns)
             session.reset()
             note("(conversation cleared)")
         case "/settings":
@@ -158,6 +183,7 @@ struct LineChat {
             } catch {
                 note("attnchat: \(error)")
             }
+            saveTranscript()
         default:
             note("unknown command \(parts[0]); /help lists them")
         }
@@ -176,6 +202,10 @@ struct LineChat {
         case .promptProcessed, .attention, .timing:
             break
         }
+    }
+
+    private func saveTranscript() {
+        if let reason = transcriptFile?.save(session.turns) { note("attnchat: could not save the transcript: \(reason)") }
     }
 
     private func describe(_ s: SamplingSettings) -> String {

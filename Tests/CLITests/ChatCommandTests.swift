@@ -57,6 +57,23 @@ enum ChatModels {
         #expect(r.stdout.split(separator: "\n", omittingEmptySubsequences: false).count >= 2)
     }
 
+    /// --transcript keeps every reply on disk, the conversation before a /reset included, and
+    /// never overwrites an existing file.
+    @Test func transcriptFileKeepsEveryTurnAcrossAReset() throws {
+        let path = try CLI.temporaryDirectory().appendingPathComponent("kept.txt").path
+        let r = try CLI.run(["chat", "--model", ChatModels.random, "--max-tokens", "4", "--seed", "3", "--transcript", path],
+                            stdin: "first message\n/reset\nsecond message\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("[user]\nfirst message\n"))
+        #expect(text.contains("[user]\nsecond message\n"))
+        #expect(text.components(separatedBy: "[bot").count == 3, "\(text)")
+        let again = try CLI.run(["chat", "--model", ChatModels.random, "--transcript", path], stdin: "hi\n")
+        #expect(again.status == 74)
+        #expect(again.stderr.contains("\(path): cannot save the transcript: the file already exists"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+
     @Test func badSetValueIsReportedAndTheChatGoesOn() throws {
         let r = try CLI.run(["chat", "--model", ChatModels.random, "--max-tokens", "3"], stdin: "/set top-p 7\n/set bogus 1\nhi\n")
         #expect(r.status == 0)

@@ -158,6 +158,29 @@ struct TUIEndToEndTests {
         try t.wait("a cooked terminal") { $0.contains("COOKED-42") }
     }
 
+    /// SIGTERM in the middle of a reply: the terminal comes back and the --transcript file holds
+    /// the message and the partial reply, marked interrupted.
+    @Test func sigtermDuringAReplySavesTheTranscript() throws {
+        let dir = try CLI.temporaryDirectory()
+        let transcript = dir.appendingPathComponent("chat.txt").path, pidFile = dir.appendingPathComponent("attnchat.pid").path
+        let t = try Tmux.chat(model: TUIModels.small, args: [])  // a shell; the chat under test starts in the background
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.keys("C-d")
+        try t.wait("the shell") { $0.contains("attnchat-exit=0") }
+        try t.type(Tmux.chatCommand(model: TUIModels.endless, args: ["--max-tokens", "4000", "--transcript", transcript], pidFile: pidFile))
+        try t.keys("Enter")
+        try t.wait("the UI") { $0.contains("F1 help") && $0.contains("■") }
+        try t.type("tell me everything")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(Foundation.kill(pid, SIGTERM) == 0)
+        try t.wait("exit 143") { $0.contains("attnchat-exit=143") }
+        let text = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(text.contains("[user]\ntell me everything\n\n[bot, interrupted]\n"), "\(text)")
+    }
+
     /// Ctrl-C at an empty prompt quits with 130; SIGTERM restores the terminal too.
     @Test func ctrlCAtAnEmptyPromptAndSIGTERMRestoreTheTerminal() throws {
         let t = try Tmux.chat(model: TUIModels.small, args: [])

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import Chat
+
+@Suite struct TranscriptFileTests {
+    static func path() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnchat-tf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("chat.txt").path
+    }
+
+    @Test func anExistingFileIsNeverOverwritten() throws {
+        let path = try Self.path()
+        try "an earlier conversation\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ChatError.self) { try TranscriptFile(path: path, modelName: "m") }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "an earlier conversation\n")
+    }
+
+    @Test func claimsTheFileThenKeepsResetConversationsBeforeTheCurrentOne() throws {
+        let path = try Self.path()
+        let file = try TranscriptFile(path: path, modelName: "m")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# attnchat transcript"))
+        let first = [Turn(role: .user, text: "one"), Turn(role: .bot, text: "reply one")]
+        #expect(file.save(first) == nil)
+        file.archive(first)
+        #expect(file.save([Turn(role: .user, text: "two"), Turn(role: .bot, text: "cut", interrupted: true)]) == nil)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix("\n[user]\none\n\n[bot]\nreply one\n\n[user]\ntwo\n\n[bot, interrupted]\ncut\n"), "\(text)")
+    }
+
+    @Test func aFailedSaveIsReportedNotThrown() throws {
+        let path = try Self.path()
+        let file = try TranscriptFile(path: path, modelName: "m")
+        // The directory goes away (a removed USB stick, say): the chat goes on, the reason is told.
+        try FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let reason = try #require(file.save([Turn(role: .user, text: "lost")]))
+        #expect(reason.contains("\(path): cannot save the transcript: open"), "\(reason)")
+    }
+}
