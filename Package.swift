@@ -29,7 +29,9 @@ let package = Package(
         // A strict JSON parser (duplicate keys, line/column errors) for headers, configs, corpora.
         .target(name: "JSON"),
         // safetensors read (memory-mapped, validated before any allocation) and atomic write.
-        .target(name: "Safetensors", dependencies: ["JSON"]),
+        // Atomic file replacement (temp file, fsync, rename, fsync the directory) for checkpoints and transcripts.
+        .target(name: "FileIO"),
+        .target(name: "Safetensors", dependencies: ["JSON", "FileIO"]),
         .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
         .target(name: "Sampling", swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
@@ -39,7 +41,7 @@ let package = Package(
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
         // Chat template, history and context window, the streaming generation loop, live settings.
-        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
+        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO"], swiftSettings: simdBaseline),
         // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
@@ -57,7 +59,8 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdBaseline),
         .testTarget(
             name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON"],

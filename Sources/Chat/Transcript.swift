@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// The plain, readable transcript format:
@@ -27,6 +28,10 @@ public enum Transcript {
 
     /// Writes the transcript atomically: the previous file stays intact if anything fails.
     public static func save(_ turns: [Turn], modelName: String, to path: String) throws(ChatError) {
-        try AtomicFile.write(Array(render(turns, modelName: modelName).utf8), to: path)
+        do {
+            try AtomicFile.write(Array(render(turns, modelName: modelName).utf8), to: path)
+        } catch {
+            throw .transcript(path: path, reason: error.description)
+        }
     }
 }

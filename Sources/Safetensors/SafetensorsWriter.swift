@@ -1,3 +1,4 @@
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -83,53 +84,10 @@ public enum SafetensorsWriter {
     /// the temporary file, so tests can show that a failed write leaves the old file alone.
     static func write(to path: String, tensors: [Tensor], metadata: [String: String], failingAfterBytes: Int?) throws(SafetensorsError) {
         let plan = try Plan(tensors: tensors, metadata: metadata, path: path)
-        let (directory, fileName) = split(path)
-        let temporaryPath = "\(directory)/.\(fileName).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            let code = errno
-            throw .writeFailed(path: path, operation: "create \(temporaryPath)", errno: code)
-        }
-        do throws(SafetensorsError) {
+        try AtomicFile.replace(path, failure: { .writeFailed(path: path, operation: $0.operation, errno: $0.code) }) { descriptor throws(SafetensorsError) in
             var sink = FileSink(descriptor: descriptor, path: path, failingAfterBytes: failingAfterBytes)
             try plan.emit(into: &sink)
-            guard fsync(descriptor) == 0 else {
-                let code = errno
-                throw .writeFailed(path: path, operation: "fsync", errno: code)
-            }
-        } catch {
-            close(descriptor)
-            unlink(temporaryPath)
-            throw error
         }
-        guard close(descriptor) == 0 else {
-            let code = errno
-            unlink(temporaryPath)
-            throw .writeFailed(path: path, operation: "close", errno: code)
-        }
-        guard rename(temporaryPath, path) == 0 else {
-            let code = errno
-            unlink(temporaryPath)
-            throw .writeFailed(path: path, operation: "rename", errno: code)
-        }
-        // Make the rename itself durable; until then a crash may still show the old file.
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else {
-            let code = errno
-            throw .writeFailed(path: path, operation: "open directory \(directory)", errno: code)
-        }
-        defer { close(directoryDescriptor) }
-        guard fsync(directoryDescriptor) == 0 else {
-            let code = errno
-            throw .writeFailed(path: path, operation: "fsync directory \(directory)", errno: code)
-        }
-    }
-
-    /// ("dir", "name") for "dir/name"; (".", "name") for a bare name.
-    static func split(_ path: String) -> (directory: String, fileName: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = String(path[..<slash])
-        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 }
 
@@ -261,24 +219,18 @@ struct FileSink: ByteSink {
     var written = 0
 
     mutating func write(_ buffer: UnsafeRawBufferPointer) throws(SafetensorsError) {
-        var remaining = buffer
+        var chunk = buffer
         var injectFault = false
-        if let limit = failingAfterBytes, written + remaining.count > limit {
-            remaining = UnsafeRawBufferPointer(rebasing: remaining[0..<max(0, limit - written)])
+        if let limit = failingAfterBytes, written + chunk.count > limit {
+            chunk = UnsafeRawBufferPointer(rebasing: chunk[0..<max(0, limit - written)])
             injectFault = true
         }
-        while let base = remaining.baseAddress, !remaining.isEmpty {
-            let result = writeToDescriptor(descriptor, base, remaining.count)
-            if result < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw .writeFailed(path: path, operation: "write", errno: code)
-            }
-            // A regular file never accepts zero bytes of a non-empty write; retrying could spin.
-            if result == 0 { throw .writeFailed(path: path, operation: "write", errno: EIO) }
-            written += result
-            remaining = UnsafeRawBufferPointer(rebasing: remaining[result...])
+        do {
+            try AtomicFile.writeAll(descriptor, chunk)
+        } catch {
+            throw .writeFailed(path: path, operation: error.operation, errno: error.code)
         }
+        written += chunk.count
         if injectFault {
             throw .writeFailed(path: path, operation: "write", errno: EIO)
         }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Testing
 @testable import Safetensors
@@ -118,7 +119,7 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
 }
 
 @Test func pathSplitsIntoDirectoryAndName() {
-    #expect(SafetensorsWriter.split("model.safetensors") == (".", "model.safetensors"))
-    #expect(SafetensorsWriter.split("/m.st") == ("/", "m.st"))
-    #expect(SafetensorsWriter.split("a/b/m.st") == ("a/b", "m.st"))
+    #expect(AtomicFile.split("model.safetensors") == (".", "model.safetensors"))
+    #expect(AtomicFile.split("/m.st") == ("/", "m.st"))
+    #expect(AtomicFile.split("a/b/m.st") == ("a/b", "m.st"))
 }
