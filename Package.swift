@@ -25,7 +25,9 @@ let package = Package(
                 .unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/openblas-pthread"]),
                 .linkedLibrary("openblas"),
             ]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: simdBaseline),
+        // FloatVector and the SIMD exp, shared by the kernels and the sampler.
+        .target(name: "SIMDMath", swiftSettings: simdBaseline),
+        .target(name: "Kernels", dependencies: ["CBLAS", "SIMDMath"], swiftSettings: simdBaseline),
         // A strict JSON parser (duplicate keys, line/column errors) for headers, configs, corpora.
         .target(name: "JSON"),
         // safetensors read (memory-mapped, validated before any allocation) and atomic write.
@@ -33,7 +35,7 @@ let package = Package(
         .target(name: "FileIO"),
         .target(name: "Safetensors", dependencies: ["JSON", "FileIO"]),
         .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
-        .target(name: "Sampling", swiftSettings: simdBaseline),
+        .target(name: "Sampling", dependencies: ["SIMDMath"], swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
         .target(name: "Tokenizer", dependencies: ["JSON"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "attnchat",
             dependencies: [
-                "GPT", "Kernels", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI",
+                "GPT", "Kernels", "SIMDMath", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simdBaseline),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SIMDMath"], swiftSettings: simdBaseline),
         .testTarget(
             name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),

@@ -1,4 +1,5 @@
 import Foundation
+import SIMDMath
 
 /// √(2/π), the constant of GPT-2's tanh approximation of GELU.
 @usableFromInline let geluScale: Float = 0.797_884_560_802_865_4

@@ -1,4 +1,5 @@
 import Foundation
+import SIMDMath
 
 /// Softmax cross-entropy of each row of logits against its target, fused with its backward.
 ///

@@ -1,3 +1,4 @@
+import SIMDMath
 /// Inverted dropout, in place: each element is kept with probability 1 − p and then scaled by
 /// 1/(1 − p), else zeroed, so the expected value is unchanged and inference needs no rescale.
 ///

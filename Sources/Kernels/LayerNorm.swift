@@ -1,4 +1,5 @@
 import Foundation
+import SIMDMath
 
 /// Layer normalisation over the last axis: out = (x − mean) / sqrt(var + eps) · weight + bias.
 ///

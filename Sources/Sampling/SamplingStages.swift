@@ -1,4 +1,5 @@
 import Foundation
+import SIMDMath
 
 // The pipeline's stages, one small type each, in the order `Sampler` applies them:
 //
@@ -116,7 +117,7 @@ struct Temperature: SamplingStage {
                             let x = lp.loadUnaligned(fromByteOffset: i * 4, as: SamplerVector.self)
                             let d = (topVector - x) * inv
                             let clamped = clampedDistance(d, limit: limit)
-                            let wv = samplerExp(-clamped)
+                            let wv = vectorExp(-clamped)
                             sp.storeBytes(of: -d, toByteOffset: i * 4, as: SamplerVector.self)
                             wp.storeBytes(of: wv, toByteOffset: i * 4, as: SamplerVector.self)
                             blockTotal += wv

@@ -3,6 +3,7 @@ import Foundation
 import GPT
 import JSON
 import Kernels
+import SIMDMath
 import Training
 
 /// `attnchat bench`: memory bandwidth, prefill and decode speed, and the cost of attention capture.

@@ -1,4 +1,5 @@
 import Foundation
+import SIMDMath
 import Testing
 @testable import Kernels
 
