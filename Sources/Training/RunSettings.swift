@@ -70,6 +70,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The loss became NaN or infinite; the last good checkpoint is kept.
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)
     case output(path: String, reason: String)
+    /// `train --config`: the file is missing or unreadable (exit 66).
+    case configNotFound(path: String)
+    /// `train --config`: malformed JSON, an unknown key, or a value of the wrong type or range.
+    case badConfig(path: String, key: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -85,12 +89,17 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the loss became non-finite at step \(step); stopped" + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .output(let path, let reason):
             return "\(path): \(reason)"
+        case .configNotFound(let path):
+            return "\(path): cannot read the training config (no such file, or not readable)"
+        case .badConfig(let path, let key, let reason):
+            return "\(path): " + (key.map { "\"\($0)\": " } ?? "") + reason
         }
     }
 
     public var exitCode: Int32 {
         switch self {
         case .output: return 74
+        case .configNotFound: return 66
         default: return 65
         }
     }

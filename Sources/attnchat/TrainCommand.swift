@@ -32,29 +32,32 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Context length in tokens.") var context: Int?
     @Option(help: "Position encoding: learned, sinusoidal or rope.") var positional: String?
 
-    @Option(help: "Sequences per micro-batch.") var batch = 16
-    @Option(help: "Micro-batches per update.") var accumulation = 1
+    @Option(help: "A JSON object of settings: keys as these flags' names with _ for - (layers, heads, width, context, positional, batch, accumulation, steps, lr, warmup, weight_decay, clip, dropout, seed, eval_every, checkpoint_every). Flags given here win over the file.")
+    var config: String?
+
+    @Option(help: "Sequences per micro-batch (default 16).") var batch: Int?
+    @Option(help: "Micro-batches per update (default 1).") var accumulation: Int?
     @Option(help: "Updates (default 2000). With --resume: a new total, which re-times the schedule (the run then differs from one made straight).") var steps: Int?
-    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
-    @Option(help: "Warmup updates.") var warmup = 100
-    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay (matrices only).") var weightDecay: Float = 0.1
-    @Option(help: "Gradient-norm clip; 0 turns it off.") var clip: Float = 1.0
+    @Option(help: "Peak learning rate (default 0.001).") var lr: Float?
+    @Option(help: "Warmup updates (default 100).") var warmup: Int?
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay, matrices only (default 0.1).") var weightDecay: Float?
+    @Option(help: "Gradient-norm clip; 0 turns it off (default 1).") var clip: Float?
     @Option(help: "Dropout probability on the embeddings and each block's attention and MLP outputs (default 0: off). With --resume: a new value from the checkpoint's step on.") var dropout: Float?
-    @Option(help: "Seed of the initialisation and the batches.") var seed: UInt64 = 1
-    @Option(name: .customLong("eval-every"), help: "Validate every N updates.") var evalEvery = 250
-    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates.") var checkpointEvery = 250
+    @Option(help: "Seed of the initialisation and the batches (default 1).") var seed: UInt64?
+    @Option(name: .customLong("eval-every"), help: "Validate every N updates (default 250).") var evalEvery: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates (default 250).") var checkpointEvery: Int?
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
-        for (name, value) in [("--batch", batch), ("--accumulation", accumulation), ("--steps", steps ?? 1)] where value <= 0 {
-            throw ValidationError("\(name) must be positive (got \(value))")
+        for (name, value) in [("--batch", batch), ("--accumulation", accumulation), ("--steps", steps)] {
+            if let value, value <= 0 { throw ValidationError("\(name) must be positive (got \(value))") }
         }
-        for (name, value) in [("--warmup", warmup), ("--eval-every", evalEvery), ("--checkpoint-every", checkpointEvery)] where value < 0 {
-            throw ValidationError("\(name) must be >= 0 (got \(value))")
+        for (name, value) in [("--warmup", warmup), ("--eval-every", evalEvery), ("--checkpoint-every", checkpointEvery)] {
+            if let value, value < 0 { throw ValidationError("\(name) must be >= 0 (got \(value))") }
         }
-        guard lr.isFinite && lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
-        guard weightDecay.isFinite && weightDecay >= 0 else { throw ValidationError("--weight-decay must be >= 0 (got \(weightDecay))") }
-        guard clip.isFinite && clip >= 0 else { throw ValidationError("--clip must be >= 0 (got \(clip))") }
+        if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("--lr must be positive (got \(lr))") }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) { throw ValidationError("--weight-decay must be >= 0 (got \(weightDecay))") }
+        if let clip, !(clip.isFinite && clip >= 0) { throw ValidationError("--clip must be >= 0 (got \(clip))") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let positional, GPTConfig.Positional(rawValue: positional) == nil {
             throw ValidationError("--positional must be learned, sinusoidal or rope (got \(positional))")
@@ -62,6 +65,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Flags win over the config file, which wins over the defaults.
+        let file = try config.map { path throws(TrainingError) in try TrainingConfigFile(path: path) }
+        let layers = self.layers ?? file?.layers, heads = self.heads ?? file?.heads
+        let width = self.width ?? file?.width, context = self.context ?? file?.context
+        let positional = self.positional ?? file?.positional
+        let steps = self.steps ?? file?.steps, dropout = self.dropout ?? file?.dropout
+        let seed = self.seed ?? file?.seed ?? 1
+
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: nil)
         let hash = tokenizerHash(tokenizer)
         let config = GPTConfig(
@@ -111,16 +122,16 @@ struct TrainCommand: ParsableCommand {
             bestSoFar = loaded.bestBitsPerByte
             note("resuming at step \(loaded.step) of \(settings.steps)")
         } else {
-            settings.batch = batch
-            settings.accumulation = accumulation
+            settings.batch = batch ?? file?.batch ?? 16
+            settings.accumulation = accumulation ?? file?.accumulation ?? 1
             settings.steps = steps ?? 2000
-            settings.schedule = LearningRateSchedule(peak: lr, warmupSteps: warmup, totalSteps: settings.steps)
-            settings.adam.weightDecay = weightDecay
-            settings.clip = clip
+            settings.schedule = LearningRateSchedule(peak: lr ?? file?.lr ?? 1e-3, warmupSteps: warmup ?? file?.warmup ?? 100, totalSteps: settings.steps)
+            settings.adam.weightDecay = weightDecay ?? file?.weightDecay ?? 0.1
+            settings.clip = clip ?? file?.clip ?? 1
             settings.dropout = dropout ?? 0
             settings.seed = seed
-            settings.evalEvery = evalEvery
-            settings.checkpointEvery = checkpointEvery
+            settings.evalEvery = evalEvery ?? file?.evalEvery ?? 250
+            settings.checkpointEvery = checkpointEvery ?? file?.checkpointEvery ?? 250
             let weights = GPTWeights(config: config)
             weights.initialiseRandomly(seed: seed)
             model = GPTModel(weights: weights)

@@ -72,4 +72,21 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("changing the run's dropout from 0.2 to 0.1"), "\(resumed.stderr)")
     }
+
+    /// --config sets the run; a flag given too wins over the file.
+    @Test func configFileSetsTheRunAndFlagsWin() throws {
+        let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
+        let config = try Self.corpus(#"{"layers": 2, "heads": 2, "width": 16, "context": 16, "batch": 2, "steps": 5, "eval_every": 0}"#, name: "run.json")
+        let out = try CLI.temporaryDirectory().path
+        let r = try CLI.run(["train", "--data", data, "--output", out, "--config", config, "--steps", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("model: 2 layers, 2 heads, width 16, context 16"), "\(r.stderr)")
+        #expect(r.stderr.contains("3/3"), "\(r.stderr)")
+        let bad = try Self.corpus(#"{"layers": 2, "learning_rate": 0.1}"#, name: "bad.json")
+        let refused = try CLI.run(["train", "--data", data, "--output", out, "--config", bad])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains(#""learning_rate": unknown setting"#), "\(refused.stderr)")
+        let missing = try CLI.run(["train", "--data", data, "--output", out, "--config", "/nonexistent/run.json"])
+        #expect(missing.status == 66, "\(missing.stderr)")
+    }
 }
