@@ -12,6 +12,8 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidSettings(String)
     /// Writing a transcript failed; the previous file, if any, is intact.
     case transcript(path: String, reason: String)
+    /// `chat --transcript FILE` where FILE exists: it is never overwritten.
+    case transcriptExists(path: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
             return reason
         case .transcript(let path, let reason):
             return "\(path): cannot save the transcript: \(reason)"
+        case .transcriptExists(let path):
+            return "\(path): the file already exists; attnchat never overwrites one (choose a new name)"
         }
     }
 
@@ -35,6 +39,7 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
         case .templateTokensMissing, .vocabularyMismatch, .nonFiniteLogits: return 65
         case .messageTooLong, .invalidSettings: return 64
         case .transcript: return 74
+        case .transcriptExists: return 73  // EX_CANTCREAT
         }
     }
 }

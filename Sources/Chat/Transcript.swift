@@ -27,9 +27,10 @@ public enum Transcript {
     }
 
     /// Writes the transcript atomically: the previous file stays intact if anything fails.
-    public static func save(_ turns: [Turn], modelName: String, to path: String) throws(ChatError) {
+    /// (A failed fsync of the directory after the rename is not reported: the file is saved.)
+    public static func save(_ turns: [Turn], modelName: String, date: Date = Date(), to path: String) throws(ChatError) {
         do {
-            try AtomicFile.write(Array(render(turns, modelName: modelName).utf8), to: path)
+            try AtomicFile.write(Array(render(turns, modelName: modelName, date: date).utf8), to: path, requireDirectorySync: false)
         } catch {
             throw .transcript(path: path, reason: error.description)
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Synchronization
 
@@ -8,18 +11,25 @@ import Synchronization
 public final class TranscriptFile: Sendable {
     public let path: String
     public let modelName: String
+    /// When the conversation began: the header's date on every save.
+    public let started = Date()
     private let earlier = Mutex<[Turn]>([])
 
-    /// Claims `path` for this run by writing the transcript's header there.
-    /// - Throws: `ChatError.transcript` when the file already exists (it is never overwritten:
-    ///   it may hold an earlier conversation) or cannot be written.
+    /// Claims `path` for this run (creating it only if it does not exist, in one system call,
+    /// so no other file can be replaced) and writes the transcript's header there.
+    /// - Throws: `ChatError.transcriptExists` (exit 73) when the file already exists (it is never
+    ///   overwritten: it may hold an earlier conversation), `.transcript` when it cannot be written.
     public init(path: String, modelName: String) throws(ChatError) {
         self.path = path
         self.modelName = modelName
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw .transcript(path: path, reason: "the file already exists (attnchat never overwrites one; choose a new name)")
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == EEXIST { throw .transcriptExists(path: path) }
+            throw .transcript(path: path, reason: "create: \(String(cString: strerror(code)))")
         }
-        try Transcript.save([], modelName: modelName, to: path)
+        close(descriptor)
+        try Transcript.save([], modelName: modelName, date: started, to: path)
     }
 
     /// Writes the earlier conversations' turns, then `turns`.
@@ -27,7 +37,7 @@ public final class TranscriptFile: Sendable {
     @discardableResult
     public func save(_ turns: [Turn]) -> String? {
         do {
-            try Transcript.save(earlier.withLock { $0 } + turns, modelName: modelName, to: path)
+            try Transcript.save(earlier.withLock { $0 } + turns, modelName: modelName, date: started, to: path)
             return nil
         } catch {
             return error.description

@@ -31,43 +31,50 @@ public enum AtomicFile {
     /// - Parameters:
     ///   - body: writes the new contents (use `writeAll`); a throw abandons the new version.
     ///   - failure: turns a failed system call into the caller's error type.
+    ///   - requireDirectorySync: whether a failed fsync of the directory after the rename is an
+    ///     error. The new file is in place by then; only its survival of a power cut is in doubt,
+    ///     and some file systems refuse directory fsync altogether.
     /// - Throws: `body`'s error or `failure(...)`; the temporary file is removed and `path` is as
     ///   it was, except after the rename, when only the directory's fsync failed.
     public static func replace<E: Error>(
-        _ path: String, failure: (Failure) -> E, _ body: (Int32) throws(E) -> Void
+        _ path: String, requireDirectorySync: Bool = true, failure: (Failure) -> E, _ body: (Int32) throws(E) -> Void
     ) throws(E) {
         let (directory, fileName) = split(path)
         let temporaryPath = "\(directory)/.\(fileName).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        func fail(_ operation: String) -> E { failure(Failure(operation: operation, code: errno)) }
+        // errno is read before the message is built: building a string may call malloc.
+        func fail(_ code: Int32, _ operation: @autoclosure () -> String) -> E { failure(Failure(operation: operation(), code: code)) }
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw fail("create \(temporaryPath)") }
+        guard descriptor >= 0 else { throw fail(errno, "create \(temporaryPath)") }
         do throws(E) {
             try body(descriptor)
-            guard fsync(descriptor) == 0 else { throw fail("fsync") }
+            guard fsync(descriptor) == 0 else { throw fail(errno, "fsync") }
         } catch {
             close(descriptor)
             unlink(temporaryPath)
             throw error
         }
         guard close(descriptor) == 0 else {
-            let error = fail("close")
+            let error = fail(errno, "close")
             unlink(temporaryPath)
             throw error
         }
         guard rename(temporaryPath, path) == 0 else {
-            let error = fail("rename")
+            let error = fail(errno, "rename")
             unlink(temporaryPath)
             throw error
         }
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryDescriptor >= 0 else { throw fail("open directory \(directory)") }
+        guard directoryDescriptor >= 0 else {
+            if requireDirectorySync { throw fail(errno, "open directory \(directory)") }
+            return
+        }
         defer { close(directoryDescriptor) }
-        guard fsync(directoryDescriptor) == 0 else { throw fail("fsync directory \(directory)") }
+        guard fsync(directoryDescriptor) == 0 || !requireDirectorySync else { throw fail(errno, "fsync directory \(directory)") }
     }
 
     /// Replaces `path` with `bytes`.
-    public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
-        try replace(path, failure: { $0 }) { descriptor throws(Failure) in
+    public static func write(_ bytes: [UInt8], to path: String, requireDirectorySync: Bool = true) throws(Failure) {
+        try replace(path, requireDirectorySync: requireDirectorySync, failure: { $0 }) { descriptor throws(Failure) in
             // withUnsafeBytes rethrows untyped errors; carry the typed one out by hand.
             var failed: Failure?
             bytes.withUnsafeBytes { buffer in

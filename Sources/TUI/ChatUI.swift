@@ -33,6 +33,7 @@ public final class ChatUI {
     private var history = InputHistory()
     private var scrolledBack = 0
     private var pasting = false
+    private var lastKeyAt: UInt64 = 0
     private var dirty = true
     private var lastDraw: UInt64 = 0
     private var lastHangupCheck: UInt64 = 0
@@ -79,7 +80,7 @@ public final class ChatUI {
             curses.stop()
             for s in sources { s.cancel() }
             if let reason = worker.finish() {
-                FileHandle.standardError.write(Data("attnchat: could not save the transcript: \(reason)\n".utf8))
+                FileHandle.standardError.write(Data("attnchat: \(reason)\n".utf8))
             }
         }
         transcript.add(.notice, "attnchat — \(worker.modelName). Type a message and press Enter; /help or F1 lists the keys.")
@@ -92,7 +93,14 @@ public final class ChatUI {
                 if curses.terminalGone { return 128 + SIGHUP }
             }
             var typed = false
+            if pasting && now0 - lastKeyAt > 500_000_000 {
+                // A terminal sends a paste in one burst: half a second of silence means its end
+                // marker was lost, and the keys that follow are typed again.
+                pasting = false
+                dirty = true
+            }
             if let key = curses.readKey() {
+                lastKeyAt = now0
                 typed = true
                 if let code = handle(key) { return code }
                 // Take every key already typed before drawing (a paste arrives as many keys).
@@ -182,11 +190,21 @@ public final class ChatUI {
                 // input right behind an end marker means it was content: keep it (without the ESC,
                 // as every control inside a paste is dropped) and go on pasting. A person cannot
                 // type the next key within 10 ms of a paste's end.
+                // Only a printable character counts as content: a key the user pressed after the
+                // paste (Enter, Ctrl-C) while the UI was busy ends the paste and acts normally.
                 if let next = curses.readKey(waiting: 10) {
-                    input.insert("[201~")
+                    if case .character = next {
+                        input.insert("[201~")
+                        return handle(next)
+                    }
+                    pasting = false
                     return handle(next)
                 }
                 pasting = false
+            case .control(3), .control(4):
+                // Ctrl-C and Ctrl-D always work, even if a paste's end marker never came.
+                pasting = false
+                return handle(key)
             case .enter, .control(10), .control(13): input.insert("\n")
             case .character(let c): input.insert(String(c))
             case .control(9): input.insert("\t")

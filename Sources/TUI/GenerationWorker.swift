@@ -106,7 +106,7 @@ final class GenerationWorker: @unchecked Sendable {
             } catch {
                 self.note(.notice("\(error)"))
             }
-            if let reason = self.transcriptFile?.save(session.turns) { self.note(.notice("could not save the transcript: \(reason)")) }
+            if let reason = self.transcriptFile?.save(session.turns) { self.note(.notice(reason)) }
             self.busyFlag.store(false, ordering: .releasing)
         }
     }

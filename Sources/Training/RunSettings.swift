@@ -52,6 +52,7 @@ public struct RunSettings: Sendable, Equatable {
         self.clip = Float(clip)
         // Checkpoints written before dropout existed trained without it.
         dropout = Float(json["dropout"]?.doubleValue ?? 0)
+        guard dropout >= 0 && dropout < 1 else { return nil }
         self.seed = UInt64(bitPattern: seed)
         evalEvery = ev
         checkpointEvery = ck

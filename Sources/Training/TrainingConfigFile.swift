@@ -45,11 +45,13 @@ public struct TrainingConfigFile: Sendable, Equatable {
             guard n >= minimum else { throw .badConfig(path: path, key: key, reason: "must be >= \(minimum) (got \(n))") }
             return n
         }
-        func number(_ key: String, _ rule: String, _ ok: (Double) -> Bool) throws(TrainingError) -> Float? {
+        func number(_ key: String, _ rule: String, _ ok: (Float) -> Bool) throws(TrainingError) -> Float? {
             guard let value = json[key] else { return nil }
             guard let x = value.doubleValue else { throw .badConfig(path: path, key: key, reason: "expected a number, got \(value.kindName)") }
-            guard x.isFinite, ok(x) else { throw .badConfig(path: path, key: key, reason: "must be \(rule) (got \(x))") }
-            return Float(x)
+            // Checked as the Float the run will use: 0.99999999999 rounds to 1, 1e-50 to 0.
+            let f = Float(x)
+            guard f.isFinite, ok(f) else { throw .badConfig(path: path, key: key, reason: "must be \(rule) as a 32-bit float (got \(x))") }
+            return f
         }
         layers = try integer("layers", minimum: 1)
         heads = try integer("heads", minimum: 1)

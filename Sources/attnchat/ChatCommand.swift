@@ -81,33 +81,27 @@ struct LineChat {
 
     func run() throws {
         let cancel = CancellationFlag()
-        let generating = SharedFlag()
-        let quitSignal = Atomic<Int32>(0)
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if generating.isSet && !cancel.isCancelled {
-                cancel.cancel()
-            } else {
-                FileHandle.standardError.write(Data("\n".utf8))
-                exit(130)
-            }
-        }
-        source.resume()
-        // SIGTERM and SIGHUP at the prompt exit at once (every reply is already saved); during
-        // a reply they stop it, and the loop saves the transcript and exits when it has ended.
-        let stops = [SIGTERM, SIGHUP].map { sig in
+        let turn = TurnState()
+        // Ctrl-C during a reply stops it (kept, marked interrupted); a second Ctrl-C, or SIGTERM
+        // or SIGHUP, during a reply also stops it and quits once the transcript is saved. At the
+        // prompt every reply is already saved, so they exit at once.
+        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig in
             signal(sig, SIG_IGN)
-            let stop = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            stop.setEventHandler {
-                guard generating.isSet else { exit(128 + sig) }
-                quitSignal.store(sig, ordering: .relaxed)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if sig == SIGINT && turn.isBusy && !cancel.isCancelled {
+                    cancel.cancel()
+                    return
+                }
+                turn.quitAfterTurn(signal: sig) {
+                    if sig == SIGINT { FileHandle.standardError.write(Data("\n".utf8)) }
+                }
                 cancel.cancel()
             }
-            stop.resume()
-            return stop
+            source.resume()
+            return source
         }
-        defer { for s in stops { s.cancel() } }
+        defer { for s in sources { s.cancel() } }
         if interactive {
             note("attnchat — \(modelName). /help for commands, Ctrl-D to quit.")
         }
@@ -117,28 +111,35 @@ struct LineChat {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             if text.hasPrefix("/") {
-                if try !command(text, cancel: cancel, generating: generating) { break }
-                let sig = quitSignal.load(ordering: .relaxed)
-                if sig != 0 { exit(128 + sig) }  // arrived during /regen, which saved
+                if try !command(text, cancel: cancel, turn: turn) { break }
                 continue
             }
-            cancel.reset()
-            generating.set(true)
-            do {
-                try session.send(text, cancel: cancel, onEvent: show)
-            } catch {
-                note("attnchat: \(error.description)")
+            runTurn(turn, cancel: cancel) {
+                do {
+                    try session.send(text, cancel: cancel, onEvent: show)
+                } catch {
+                    note("attnchat: \(error)")
+                }
             }
-            generating.set(false)
-            saveTranscript()
-            let sig = quitSignal.load(ordering: .relaxed)
-            if sig != 0 { exit(128 + sig) }
         }
+        // The way out: one more save, in case the last one failed.
+        runTurn(turn, cancel: cancel) {}
         if interactive { try write("\n") }
     }
 
+    /// Runs `body` (a reply) and saves the transcript as one turn that signals cannot cut in
+    /// two; exits afterwards if a signal asked to quit meanwhile.
+    private func runTurn(_ turn: TurnState, cancel: CancellationFlag, _ body: () -> Void) {
+        cancel.reset()
+        turn.begin()
+        body()
+        saveTranscript()
+        let sig = turn.end()
+        if sig != 0 { exit(128 + sig) }
+    }
+
     /// Runs a slash command; false means quit.
-    private func command(_ text: String, cancel: CancellationFlag, generating: SharedFlag) throws -> Bool {
+    private func command(_ text: String, cancel: CancellationFlag, turn: TurnState) throws -> Bool {
         let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
         switch parts[0] {
         case "/quit", "/exit":
@@ -175,15 +176,13 @@ struct LineChat {
                 note("attnchat: \(error)")
             }
         case "/regen":
-            cancel.reset()
-            generating.set(true)
-            defer { generating.set(false) }
-            do {
-                if try session.regenerate(cancel: cancel, onEvent: show) == nil { note("(no reply to regenerate)") }
-            } catch {
-                note("attnchat: \(error)")
+            runTurn(turn, cancel: cancel) {
+                do {
+                    if try session.regenerate(cancel: cancel, onEvent: show) == nil { note("(no reply to regenerate)") }
+                } catch {
+                    note("attnchat: \(error)")
+                }
             }
-            saveTranscript()
         default:
             note("unknown command \(parts[0]); /help lists them")
         }
@@ -205,7 +204,7 @@ struct LineChat {
     }
 
     private func saveTranscript() {
-        if let reason = transcriptFile?.save(session.turns) { note("attnchat: could not save the transcript: \(reason)") }
+        if let reason = transcriptFile?.save(session.turns) { note("attnchat: \(reason)") }
     }
 
     private func describe(_ s: SamplingSettings) -> String {
@@ -224,9 +223,26 @@ struct LineChat {
     }
 }
 
-/// A boolean that a signal handler reads while the main thread writes it.
-final class SharedFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .relaxed) }
-    func set(_ newValue: Bool) { value.store(newValue, ordering: .relaxed) }
+/// What the signal handlers need to know about the line-mode loop, under one lock: whether a
+/// turn (a reply and its transcript save) is running, and which signal asked to quit during it.
+final class TurnState: Sendable {
+    private let state = Mutex<(busy: Bool, quit: Int32)>((false, 0))
+
+    var isBusy: Bool { state.withLock { $0.busy } }
+    func begin() { state.withLock { $0.busy = true } }
+    /// Ends the turn; returns the signal that asked to quit during it, or 0.
+    func end() -> Int32 { state.withLock { $0.busy = false; return $0.quit } }
+
+    /// From a signal handler: during a turn, records `sig` for `end` to return; between turns,
+    /// runs `beforeExit` and exits with 128 + sig, holding the lock so no turn can start.
+    func quitAfterTurn(signal sig: Int32, beforeExit: () -> Void) {
+        state.withLock { s in
+            if s.busy {
+                s.quit = sig
+            } else {
+                beforeExit()
+                exit(128 + sig)
+            }
+        }
+    }
 }

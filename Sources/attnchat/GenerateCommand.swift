@@ -91,7 +91,7 @@ struct GenerateCommand: ParsableCommand {
         output.write("\n")
         if timings {
             reportTimings(promptTokens: promptTokens.count, promptSeconds: Double(prefilled - start) / 1e9, generated: budget,
-                          tokensPerSecond: budget > 1 ? Double(budget - 1) / (Double(lastToken - firstToken) / 1e9) : 0)
+                          tokensPerSecond: budget > 1 ? Double(budget - 1) / (Double(max(1, lastToken - firstToken)) / 1e9) : 0)
         }
         if budget < maxTokens {
             FileHandle.standardError.write(Data("attnchat: context full after \(budget) tokens (the model attends over \(model.config.contextLength))\n".utf8))

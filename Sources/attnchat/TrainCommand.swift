@@ -64,6 +64,25 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// The training settings given as flags or in the config file that a resume does not use.
+    private func ignoredOnResume(file: TrainingConfigFile?) -> [String] {
+        let flags: [(String, Bool)] = [
+            ("--batch", batch != nil), ("--accumulation", accumulation != nil), ("--lr", lr != nil), ("--warmup", warmup != nil),
+            ("--weight-decay", weightDecay != nil), ("--clip", clip != nil), ("--seed", seed != nil),
+            ("--eval-every", evalEvery != nil), ("--checkpoint-every", checkpointEvery != nil),
+        ]
+        var names = flags.filter(\.1).map(\.0)
+        if let file, let config {
+            let keys: [(String, Bool)] = [
+                ("batch", file.batch != nil), ("accumulation", file.accumulation != nil), ("lr", file.lr != nil),
+                ("warmup", file.warmup != nil), ("weight_decay", file.weightDecay != nil), ("clip", file.clip != nil),
+                ("seed", file.seed != nil), ("eval_every", file.evalEvery != nil), ("checkpoint_every", file.checkpointEvery != nil),
+            ]
+            names += keys.filter(\.1).map { "\($0.0) (in \(config))" }
+        }
+        return names
+    }
+
     func run() throws {
         // Flags win over the config file, which wins over the defaults.
         let file = try config.map { path throws(TrainingError) in try TrainingConfigFile(path: path) }
@@ -104,8 +123,17 @@ struct TrainCommand: ParsableCommand {
             }
             model = loaded.model
             settings = loaded.run
+            // Only the length and the dropout of a run can change on resume; say so rather than
+            // ignore the rest silently.
+            let ignored = ignoredOnResume(file: file)
+            if !ignored.isEmpty {
+                note("ignored on --resume (the checkpoint's settings apply): " + ignored.joined(separator: ", "))
+            }
             if let steps, steps != settings.steps {
                 guard steps > loaded.step else {
+                    if self.steps == nil, let config = self.config {
+                        throw TrainingError.badConfig(path: config, key: "steps", reason: "\(steps) is not beyond the checkpoint's step \(loaded.step)")
+                    }
                     throw ValidationError("--steps \(steps) is not beyond the checkpoint's step \(loaded.step)")
                 }
                 note("changing the run's length from \(settings.steps) to \(steps) updates; the learning-rate schedule follows")

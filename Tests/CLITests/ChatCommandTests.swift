@@ -69,9 +69,32 @@ enum ChatModels {
         #expect(text.contains("[user]\nsecond message\n"))
         #expect(text.components(separatedBy: "[bot").count == 3, "\(text)")
         let again = try CLI.run(["chat", "--model", ChatModels.random, "--transcript", path], stdin: "hi\n")
-        #expect(again.status == 74)
-        #expect(again.stderr.contains("\(path): cannot save the transcript: the file already exists"), "\(again.stderr)")
+        #expect(again.status == 73)
+        #expect(again.stderr.contains("\(path): the file already exists; attnchat never overwrites one"), "\(again.stderr)")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+
+    /// Line mode: SIGTERM in the middle of a reply stops it, saves the transcript with the
+    /// partial reply marked interrupted, and exits 143.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func aSignalDuringALineModeReplySavesTheTranscript(sig: Int32) throws {
+        let path = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["chat", "--model", TUIModels.endless, "--max-tokens", "4000", "--transcript", path]
+        let out = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data("tell me everything\n".utf8))
+        _ = out.fileHandleForReading.availableData  // the reply has begun
+        #expect(kill(process.processIdentifier, sig) == 0)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + sig)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("[user]\ntell me everything\n\n[bot, interrupted]\n"), "\(text)")
     }
 
     @Test func badSetValueIsReportedAndTheChatGoesOn() throws {

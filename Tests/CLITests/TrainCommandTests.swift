@@ -71,6 +71,9 @@ import Testing
         let resumed = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--steps", "5", "--dropout", "0.1"] + Self.tiny)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("changing the run's dropout from 0.2 to 0.1"), "\(resumed.stderr)")
+        let kept = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--steps", "6"] + Self.tiny)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(!kept.stderr.contains("dropout"), "the checkpoint's dropout (0.1) stays: \(kept.stderr)")
     }
 
     /// --config sets the run; a flag given too wins over the file.
@@ -88,5 +91,16 @@ import Testing
         #expect(refused.stderr.contains(#""learning_rate": unknown setting"#), "\(refused.stderr)")
         let missing = try CLI.run(["train", "--data", data, "--output", out, "--config", "/nonexistent/run.json"])
         #expect(missing.status == 66, "\(missing.stderr)")
+        // On resume the checkpoint's settings apply; the file's steps extend the run, its lr is
+        // reported as ignored, and steps not beyond the checkpoint name the file's key.
+        let more = try Self.corpus(#"{"steps": 5, "lr": 0.5}"#, name: "more.json")
+        let resumed = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--config", more, "--batch", "4"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("ignored on --resume (the checkpoint's settings apply): --batch, lr (in \(more))"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("5/5"), "\(resumed.stderr)")
+        let shorter = try Self.corpus(#"{"steps": 2}"#, name: "shorter.json")
+        let refusedSteps = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--config", shorter])
+        #expect(refusedSteps.status == 65)
+        #expect(refusedSteps.stderr.contains(#""steps": 2 is not beyond the checkpoint's step 5"#), "\(refusedSteps.stderr)")
     }
 }

@@ -12,7 +12,7 @@ import Testing
     @Test func anExistingFileIsNeverOverwritten() throws {
         let path = try Self.path()
         try "an earlier conversation\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: ChatError.self) { try TranscriptFile(path: path, modelName: "m") }
+        #expect(throws: ChatError.transcriptExists(path: path)) { try TranscriptFile(path: path, modelName: "m") }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "an earlier conversation\n")
     }
 

@@ -20,7 +20,8 @@ import Testing
         #expect(c.batch == 8 && c.accumulation == 2 && c.steps == 900 && c.warmup == 50 && c.seed == 7)
         #expect(c.lr == 0.002 && c.weightDecay == 0.05 && c.clip == 0.5 && c.dropout == 0.1)
         #expect(c.evalEvery == 100 && c.checkpointEvery == 300)
-        #expect(try Self.parse("{}") == TrainingConfigFile(json: .object(JSONObject()), path: "x"))
+        let empty = try Self.parse("{}")
+        #expect(empty.layers == nil && empty.lr == nil && empty.positional == nil && empty.seed == nil && empty.dropout == nil)
     }
 
     @Test(arguments: [
@@ -28,8 +29,11 @@ import Testing
         (#"{"layers": "4"}"#, #"run.json: "layers": expected an integer, got string"#),
         (#"{"layers": 2.5}"#, #"run.json: "layers": expected an integer"#),
         (#"{"heads": 0}"#, #"run.json: "heads": must be >= 1 (got 0)"#),
-        (#"{"dropout": 1}"#, #"run.json: "dropout": must be in [0, 1) (got 1.0)"#),
-        (#"{"lr": -1}"#, #"run.json: "lr": must be positive (got -1.0)"#),
+        (#"{"dropout": 1}"#, #"run.json: "dropout": must be in [0, 1) as a 32-bit float (got 1.0)"#),
+        (#"{"dropout": 0.99999999999}"#, #"run.json: "dropout": must be in [0, 1) as a 32-bit float"#),
+        (#"{"lr": -1}"#, #"run.json: "lr": must be positive as a 32-bit float (got -1.0)"#),
+        (#"{"lr": 1e-50}"#, #"run.json: "lr": must be positive as a 32-bit float"#),
+        (#"{"lr": 1e39}"#, #"run.json: "lr": must be positive as a 32-bit float"#),
         (#"{"positional": "alibi"}"#, #"run.json: "positional": must be learned, sinusoidal or rope (got "alibi")"#),
         (#"[1, 2]"#, #"run.json: expected a JSON object, got array"#),
     ])
@@ -46,8 +50,10 @@ import Testing
     @Test func malformedJSONNamesLineAndColumnAndAMissingFileIs66() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("attnchat-cfg-\(UUID().uuidString).json").path
         try "{\n  \"layers\": 4,\n  oops\n}".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: TrainingError.self) { try TrainingConfigFile(path: path) }
-        do { _ = try TrainingConfigFile(path: path) } catch { #expect(error.description.hasPrefix("\(path):3: column 3: not valid JSON"), "\(error)") }
-        do { _ = try TrainingConfigFile(path: path + ".missing") } catch { #expect(error.exitCode == 66) }
+        let malformed = #expect(throws: TrainingError.self) { try TrainingConfigFile(path: path) }
+        #expect(malformed?.description.hasPrefix("\(path):3: column 3: not valid JSON") == true, "\(String(describing: malformed))")
+        #expect(malformed?.exitCode == 65)
+        let missing = #expect(throws: TrainingError.self) { try TrainingConfigFile(path: path + ".missing") }
+        #expect(missing?.exitCode == 66)
     }
 }
