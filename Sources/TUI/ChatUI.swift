@@ -7,9 +7,10 @@ import Synchronization
 
 /// The full-screen chat: transcript, input line, status bar, help line and the attention pane.
 ///
-/// One thread (the caller's) owns curses: it waits at most 20 ms for a key, drains the
-/// generation events, and redraws at most every `frameInterval` — ncurses then sends only the
-/// cells that changed. The model runs on `GenerationWorker`'s queue.
+/// One thread (the caller's) owns curses: it waits for a key (at most 20 ms when idle, one
+/// frame while a reply streams), drains the generation events, and redraws at most every
+/// `frameInterval` — ncurses then sends only the cells that changed. A key is handled and drawn
+/// at once. The model runs on `GenerationWorker`'s queue.
 public final class ChatUI {
     /// When stdin and stdout are terminals and TERM names a real one: the condition for the
     /// full-screen UI (otherwise the line mode runs).
@@ -22,9 +23,10 @@ public final class ChatUI {
     /// Why the UI ended: the process's exit status (0, 130 after Ctrl-C, 128+signal).
     public enum Outcome: Sendable { case quit(Int32) }
 
-    /// Redraws for streamed tokens come at most this often (ns): 15 a second is smooth to the eye
-    /// and leaves the cores to the model. A key is drawn at once.
-    static let frameInterval: UInt64 = 66_000_000
+    /// Redraws for streamed tokens come at most this often (ns). 10 a second reads as smooth
+    /// streaming; every wake-up of this thread can preempt the model's threads on a small
+    /// machine, so while a reply streams the thread sleeps a whole frame unless a key arrives.
+    static let frameInterval: UInt64 = 100_000_000
 
     private let worker: GenerationWorker
     private var curses: Curses!
@@ -93,6 +95,8 @@ public final class ChatUI {
                 if curses.terminalGone { return 128 + SIGHUP }
             }
             var typed = false
+            let wait: Int32 = streaming ? Int32(Self.frameInterval / 1_000_000) : 20
+            curses.setTimeout(milliseconds: wait)
             if pasting && now0 - lastKeyAt > 500_000_000 {
                 // A terminal sends a paste in one burst: half a second of silence means its end
                 // marker was lost, and the keys that follow are typed again.
@@ -108,7 +112,7 @@ public final class ChatUI {
                 while let more = curses.readKey() {
                     if let code = handle(more) { return code }
                 }
-                curses.setTimeout(milliseconds: 20)
+                curses.setTimeout(milliseconds: wait)
             }
             pump()
             let now = DispatchTime.now().uptimeNanoseconds

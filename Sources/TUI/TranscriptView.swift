@@ -11,6 +11,9 @@ public struct TranscriptView: Sendable {
         public var pieces: [(text: String, probability: Double?)]
         public var interrupted = false
         var cache: (width: Int, colour: Bool, rows: [StyledLine])?
+        /// A streaming reply's wrapper and how many pieces it has taken, so each frame wraps only
+        /// the tokens that arrived since the last (not the whole reply again).
+        var live: (width: Int, colour: Bool, wrapper: StreamingWrapper, consumed: Int)?
 
         public var text: String { pieces.map(\.text).joined() }
     }
@@ -72,9 +75,35 @@ public struct TranscriptView: Sendable {
 
     private mutating func rows(of i: Int, width: Int) -> [StyledLine] {
         if let c = entries[i].cache, c.width == width, c.colour == colourByProbability { return c.rows }
-        let rows = wrap(segments(of: entries[i]), width: width)
+        let rows: [StyledLine]
+        if entries[i].kind == .bot && !entries[i].interrupted && width > 0 {
+            rows = streamingRows(of: i, width: width)
+        } else {
+            rows = wrap(segments(of: entries[i]), width: width)
+        }
         entries[i].cache = (width, colourByProbability, rows)
         return rows
+    }
+
+    /// A reply's rows from its live wrapper, fed only the pieces it has not seen (the same rows
+    /// as wrapping `segments(of:)` whole: the wrapper merges equal styles as `segments` does).
+    private mutating func streamingRows(of i: Int, width: Int) -> [StyledLine] {
+        var live = entries[i].live
+        if live == nil || live!.width != width || live!.colour != colourByProbability {
+            var wrapper = StreamingWrapper(width: width)
+            wrapper.add(Segment("bot> ", .botLabel))
+            live = (width, colourByProbability, wrapper, 0)
+        }
+        for piece in entries[i].pieces.dropFirst(live!.consumed) {
+            live!.wrapper.add(Segment(piece.text, style(of: piece.probability)))
+        }
+        live!.consumed = entries[i].pieces.count
+        entries[i].live = live
+        return live!.wrapper.rows()
+    }
+
+    private func style(of probability: Double?) -> Style {
+        colourByProbability ? .probability(Self.probabilityLevel(probability ?? 1)) : .bot
     }
 
     func segments(of e: Entry) -> [Segment] {
@@ -86,7 +115,7 @@ public struct TranscriptView: Sendable {
         case .bot:
             var out = [Segment("bot> ", .botLabel)]
             for piece in e.pieces {
-                let style: Style = colourByProbability ? .probability(Self.probabilityLevel(piece.probability ?? 1)) : .bot
+                let style = style(of: piece.probability)
                 if let last = out.last, last.style == style, out.count > 1 {
                     out[out.count - 1].text += piece.text
                 } else {

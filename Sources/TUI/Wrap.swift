@@ -16,7 +16,10 @@ public func wrap(_ segments: [Segment], width: Int) -> [StyledLine] {
     return wrapper.finish()
 }
 
-private struct Wrapper {
+/// The wrapping state machine behind `wrap`: characters go in one at a time, rows come out. A
+/// streaming reply keeps one and feeds it only the new tokens; `rows()` reads the rows so far
+/// without ending the wrap.
+struct Wrapper: Sendable {
     let width: Int
     var rows: [StyledLine] = []
     /// The row being filled: character, style, cells.
@@ -72,6 +75,10 @@ private struct Wrapper {
         return rows
     }
 
+    mutating func add(_ segment: Segment) {
+        for c in segment.text { add(c, segment.style) }
+    }
+
     private mutating func reset(soft: Bool) {
         cells.removeAll(keepingCapacity: true)
         used = 0
@@ -89,5 +96,38 @@ private struct Wrapper {
             }
         }
         rows.append(line)
+    }
+}
+
+/// `wrap` for text that arrives in pieces (a streaming reply): `add` each piece, read `rows()`
+/// at any time; the rows equal `wrap` of the pieces joined (equal styles merged), at a cost per
+/// piece rather than per whole text. The last character is held back until the next piece,
+/// which may continue its grapheme cluster (a combining mark as a token of its own).
+struct StreamingWrapper: Sendable {
+    private var wrapper: Wrapper
+    private var pending: Segment?
+
+    init(width: Int) { wrapper = Wrapper(width: width) }
+
+    mutating func add(_ segment: Segment) {
+        guard !segment.text.isEmpty else { return }
+        var segment = segment
+        if let held = pending {
+            if held.style == segment.style {
+                segment.text = held.text + segment.text
+            } else {
+                wrapper.add(held)
+            }
+            pending = nil
+        }
+        let last = segment.text.index(before: segment.text.endIndex)
+        wrapper.add(Segment(String(segment.text[..<last]), segment.style))
+        pending = Segment(String(segment.text[last...]), segment.style)
+    }
+
+    func rows() -> [StyledLine] {
+        var copy = wrapper
+        if let held = pending { copy.add(held) }
+        return copy.finish()
     }
 }

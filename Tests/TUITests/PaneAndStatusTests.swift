@@ -193,6 +193,30 @@ import Testing
         #expect(t.rows(width: 40)[0].map(\.style) == [.botLabel, .probability(4), .probability(0)])
     }
 
+    /// A streaming reply wraps only its new tokens, and the rows equal wrapping the whole reply
+    /// at once after every token: random pieces with spaces, newlines, wide characters, and
+    /// combining marks arriving as tokens of their own; widths from 1; colouring on and off.
+    @Test func aStreamingReplyWrapsLikeTheWholeTextAfterEveryToken() {
+        let alphabet: [String] = ["a", "bc", " ", "  ", "\n", "世界", "e", "\u{301}", "\u{0308}x", "👩‍👩‍👧", "long-word-", "🇫🇷", "\t"]
+        var rng = SplitMix(seed: 9)
+        for trial in 0..<150 {
+            let width = 1 + Int(rng.next() % 30)
+            var live = TranscriptView(ascii: false)
+            live.colourByProbability = trial % 3 == 0
+            live.add(.bot, "")
+            for _ in 0..<(1 + Int(rng.next() % 40)) {
+                let piece = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                live.appendToken(piece, probability: Double(rng.next() % 100) / 100)
+                var whole = TranscriptView(ascii: false)
+                whole.colourByProbability = live.colourByProbability
+                whole.add(.bot, "")
+                for p in live.last!.pieces { whole.appendToken(p.text, probability: p.probability!) }
+                let expected = wrap(whole.segments(of: whole.last!), width: width)
+                #expect(live.rows(width: width) == expected, "trial \(trial) width \(width): \(live.last!.pieces.map(\.text))")
+            }
+        }
+    }
+
     @Test func scrollingWindow() {
         var t = TranscriptView(ascii: true)
         for i in 0..<10 { t.add(.notice, "line \(i) é") }
@@ -202,3 +226,4 @@ import Testing
         #expect(top.rows[0].plainText == "line 0 ?" && top.scrolledBack == 16)
     }
 }
+
