@@ -82,19 +82,25 @@ extension GPTModel {
             }
             if byName.updateValue(info, forKey: name) != nil { unexpected.append(info.name) }
         }
-        let weights = GPTWeights(config: config)
-        let known = Set(weights.tensors.map(\.name))
+        // Every name and shape is checked against the file before the parameters are allocated:
+        // the config alone could ask for tens of gigabytes that the file does not hold.
+        let layout = GPTWeights.Layout(config: config)
+        let known = Set(layout.tensors.map(\.name))
         unexpected += byName.keys.filter { !known.contains($0) }.sorted()
         if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected) }
-        var dtypes = Set<String>()
-        var bytes = 0
-        for tensor in weights.tensors {
+        for tensor in layout.tensors {
             guard let info = byName[tensor.name] else {
                 throw .missingTensor(path: path, name: tensor.name, expectedShape: tensor.shape)
             }
             guard info.shape == tensor.shape else {
                 throw .shapeMismatch(path: path, name: info.name, expected: tensor.shape, actual: info.shape)
             }
+        }
+        let weights = GPTWeights(config: config)
+        var dtypes = Set<String>()
+        var bytes = 0
+        for tensor in weights.tensors {
+            let info = byName[tensor.name]!  // checked above
             do {
                 try file.copyFloats(info.name, into: weights.mutableBuffer(tensor))
             } catch {

@@ -35,37 +35,59 @@ public final class GPTWeights: @unchecked Sendable {
     public let count: Int
     @usableFromInline let storage: UnsafeMutablePointer<Float>
 
+    /// Where every tensor of a config lives in `storage`: computed without allocating, so a
+    /// loader can check a file's names and shapes before committing memory to the parameters.
+    public struct Layout: Sendable {
+        public let tensors: [Tensor]
+        public let tokenEmbedding: Int
+        public let positionEmbedding: Int?
+        public let layers: [Layer]
+        public let lnFinalWeight, lnFinalBias: Int
+        public let count: Int
+
+        public init(config: GPTConfig) {
+            let C = config.width, M = config.mlpWidth
+            var tensors: [Tensor] = []
+            var offset = 0
+            func add(_ name: String, _ shape: [Int]) -> Int {
+                tensors.append(Tensor(name: name, shape: shape, offset: offset))
+                defer { offset += shape.reduce(1, *) }
+                return offset
+            }
+            tokenEmbedding = add("wte.weight", [config.vocabSize, C])
+            positionEmbedding = config.positional == .learned ? add("wpe.weight", [config.contextLength, C]) : nil
+            var layers: [Layer] = []
+            for l in 0..<config.layers {
+                let p = "h.\(l)."
+                layers.append(
+                    Layer(
+                        ln1Weight: add(p + "ln_1.weight", [C]), ln1Bias: add(p + "ln_1.bias", [C]),
+                        qkvWeight: add(p + "attn.c_attn.weight", [C, 3 * C]), qkvBias: add(p + "attn.c_attn.bias", [3 * C]),
+                        attnProjWeight: add(p + "attn.c_proj.weight", [C, C]), attnProjBias: add(p + "attn.c_proj.bias", [C]),
+                        ln2Weight: add(p + "ln_2.weight", [C]), ln2Bias: add(p + "ln_2.bias", [C]),
+                        fcWeight: add(p + "mlp.c_fc.weight", [C, M]), fcBias: add(p + "mlp.c_fc.bias", [M]),
+                        fcProjWeight: add(p + "mlp.c_proj.weight", [M, C]), fcProjBias: add(p + "mlp.c_proj.bias", [C])))
+            }
+            self.layers = layers
+            lnFinalWeight = add("ln_f.weight", [C])
+            lnFinalBias = add("ln_f.bias", [C])
+            self.tensors = tensors
+            count = offset
+            precondition(count == config.parameterCount, "tensor table and parameterCount disagree")
+        }
+    }
+
     /// Allocates zeroed parameters for `config`, which must already be validated.
     public init(config: GPTConfig) {
         self.config = config
-        let C = config.width, M = config.mlpWidth
-        var tensors: [Tensor] = []
-        var offset = 0
-        func add(_ name: String, _ shape: [Int]) -> Int {
-            tensors.append(Tensor(name: name, shape: shape, offset: offset))
-            defer { offset += shape.reduce(1, *) }
-            return offset
-        }
-        tokenEmbedding = add("wte.weight", [config.vocabSize, C])
-        positionEmbedding = config.positional == .learned ? add("wpe.weight", [config.contextLength, C]) : nil
-        var layers: [Layer] = []
-        for l in 0..<config.layers {
-            let p = "h.\(l)."
-            layers.append(
-                Layer(
-                    ln1Weight: add(p + "ln_1.weight", [C]), ln1Bias: add(p + "ln_1.bias", [C]),
-                    qkvWeight: add(p + "attn.c_attn.weight", [C, 3 * C]), qkvBias: add(p + "attn.c_attn.bias", [3 * C]),
-                    attnProjWeight: add(p + "attn.c_proj.weight", [C, C]), attnProjBias: add(p + "attn.c_proj.bias", [C]),
-                    ln2Weight: add(p + "ln_2.weight", [C]), ln2Bias: add(p + "ln_2.bias", [C]),
-                    fcWeight: add(p + "mlp.c_fc.weight", [C, M]), fcBias: add(p + "mlp.c_fc.bias", [M]),
-                    fcProjWeight: add(p + "mlp.c_proj.weight", [M, C]), fcProjBias: add(p + "mlp.c_proj.bias", [C])))
-        }
-        self.layers = layers
-        lnFinalWeight = add("ln_f.weight", [C])
-        lnFinalBias = add("ln_f.bias", [C])
-        self.tensors = tensors
-        count = offset
-        precondition(count == config.parameterCount, "tensor table and parameterCount disagree")
+        let layout = Layout(config: config)
+        tensors = layout.tensors
+        tokenEmbedding = layout.tokenEmbedding
+        positionEmbedding = layout.positionEmbedding
+        layers = layout.layers
+        lnFinalWeight = layout.lnFinalWeight
+        lnFinalBias = layout.lnFinalBias
+        count = layout.count
         storage = .allocate(capacity: count)
         storage.initialize(repeating: 0, count: count)
     }

@@ -67,6 +67,16 @@ import Testing
         try Self.expectError(try Self.directory(config: config, tensors: []), code: 65, mentions: [field])
     }
 
+    /// A config within every cap that asks for ~40 GB of parameters, in a file holding none:
+    /// the loader checks names and shapes before allocating, so this is a quick exit 65 naming
+    /// the first missing tensor, not an allocation that exhausts memory.
+    @Test func aHugeConfigWithoutItsTensorsFailsBeforeAllocating() throws {
+        let config = #"{"model_type": "gpt2", "vocab_size": 50257, "n_positions": 1024, "n_embd": 2048, "n_layer": 200, "n_head": 16}"#
+        let started = Date()
+        try Self.expectError(try Self.directory(config: config, tensors: []), code: 65, mentions: ["wte.weight"])
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
     @Test func missingTensorIs65NamingIt() throws {
         let tensors = try Self.tensors().filter { !$0.name.hasSuffix("h.1.mlp.c_fc.bias") }
         try Self.expectError(try Self.directory(tensors: tensors), code: 65, mentions: ["h.1.mlp.c_fc.bias", "missing"])
