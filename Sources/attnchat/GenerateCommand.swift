@@ -66,6 +66,9 @@ struct GenerateCommand: ParsableCommand {
         }
         let promptTokens = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
         guard !promptTokens.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
+        guard promptTokens.count <= model.config.contextLength else {
+            throw UsageError(description: "the prompt is \(promptTokens.count) tokens; the model attends over at most \(model.config.contextLength)")
+        }
         let state = GPTState(model: model)
         var sampler = try Sampler(settings: settings, validCount: tokenizer?.vocabularySize ?? model.config.vocabSize)
         var decoder = tokenizer.map(StreamingDecoder.init)

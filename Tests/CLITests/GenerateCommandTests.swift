@@ -48,6 +48,15 @@ import Testing
         #expect(try sample(8) != a)
     }
 
+    /// RELIABILITY 23: a prompt longer than the context is one line and exit 64, naming both sizes.
+    @Test func aPromptLongerThanTheContextIs64() throws {
+        let ids = (1...70).map(String.init).joined(separator: " ")
+        let r = try CLI.run(["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", ids, "--max-tokens", "3", "--ids"])
+        #expect(r.status == 64)
+        #expect(r.stderrLines.count == 1 && r.stderr.contains("the prompt is 70 tokens; the model attends over at most 64"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
     @Test func stopsAtTheContextWithANotice() throws {
         let r = try CLI.run(["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", Array(repeating: "5", count: 60).joined(separator: " "), "--max-tokens", "10", "--temperature", "0", "--ids"])
         #expect(r.status == 0)

@@ -108,6 +108,73 @@ enum ChatFixture {
         #expect(session.turns.count == 2)
     }
 
+    /// A model whose logits favour one template token above all others (the final LayerNorm
+    /// outputs its bias, and that token's embedding points along it); `favoured` nil pushes the
+    /// three special tokens far below everything instead.
+    static func steeredModel(favouring favoured: Int?) -> GPTModel {
+        let model = ChatFixture.model()
+        let w = model.weights
+        let C = model.config.width
+        w.withMutableTensor(w.tensor(named: "ln_f.weight")!) { $0.update(repeating: 0) }
+        w.withMutableTensor(w.tensor(named: "ln_f.bias")!) { $0.update(repeating: 1) }
+        w.withMutableTensor(w.tensor(named: "wte.weight")!) { wte in
+            for id in 0..<3 {
+                let value: Float = id == favoured ? 10 : (favoured == nil ? -10 : 0)
+                for c in 0..<C { wte[id * C + c] = value }
+            }
+        }
+        return model
+    }
+
+    static func reply(_ model: GPTModel, maxReply: Int) throws -> (reason: StopReason?, tokens: Int, turn: Turn) {
+        let session = try ChatSession(model: model, tokenizer: ChatFixture.tokenizer, settings: LiveSettings(.neutral(seed: 2)), maxReplyTokens: maxReply)
+        var reason: StopReason?, tokens = 0
+        let turn = try session.send("hi", cancel: CancellationFlag()) { event in
+            if case .token = event { tokens += 1 }
+            if case .finished(let r, _) = event { reason = r }
+        }
+        return (reason, tokens, turn)
+    }
+
+    /// RELIABILITY 25: the end-of-turn token ends the reply (and is not shown); the token budget
+    /// ends a reply that would go on.
+    @Test(arguments: [0, 1])  // <|endoftext|>, <|user|>
+    func aReplyEndsAtAnEndOfTurnToken(token: Int) throws {
+        let r = try Self.reply(Self.steeredModel(favouring: token), maxReply: 20)
+        #expect(r.reason == .endOfTurn)
+        #expect(r.tokens == 0 && r.turn.text.isEmpty && !r.turn.interrupted)
+    }
+
+    @Test func aReplyThatWouldGoOnStopsAtTheTokenLimit() throws {
+        let r = try Self.reply(Self.steeredModel(favouring: nil), maxReply: 5)
+        #expect(r.reason == .tokenLimit)
+        #expect(r.tokens == 5 && !r.turn.text.isEmpty)
+    }
+
+    /// RELIABILITY 27: NaN logits abort the turn with a message; the session goes on.
+    @Test func nonFiniteLogitsAbortTheTurnAndTheSessionGoesOn() throws {
+        let model = ChatFixture.model()
+        let session = try ChatSession(model: model, tokenizer: ChatFixture.tokenizer, settings: LiveSettings(.neutral(seed: 2)), maxReplyTokens: 5)
+        let bias = model.weights.tensor(named: "ln_f.bias")!
+        model.weights.withMutableTensor(bias) { $0[0] = .nan }
+        let error = #expect(throws: ChatError.self) { try session.send("hi", cancel: CancellationFlag()) { _ in } }
+        #expect(error?.description.contains("non-finite logits") == true, "\(String(describing: error))")
+        #expect(error?.exitCode == 65)
+        #expect(session.turns.map(\.role) == [.user, .bot] && session.turns[1].interrupted)
+        model.weights.withMutableTensor(bias) { $0[0] = 0 }
+        try session.send("hello again", cancel: CancellationFlag()) { _ in }
+        #expect(session.turns.count == 4 && !session.turns[3].interrupted)
+    }
+
+    /// RELIABILITY 14: a tokenizer with ids beyond the model's embedding rows is refused.
+    @Test func aTokenizerLargerThanTheModelIsRefused() throws {
+        let config = GPTConfig(vocabSize: 4000, contextLength: 32, layers: 1, heads: 2, width: 16)
+        let model = GPTModel(weights: GPTWeights(config: config))
+        #expect(throws: ChatError.vocabularyMismatch(tokenizer: 4096, model: 4000)) {
+            try ChatSession(model: model, tokenizer: ChatFixture.tokenizer, settings: LiveSettings(.neutral(seed: 1)))
+        }
+    }
+
     @Test func regenerateReplacesTheLastReply() throws {
         let session = try ChatFixture.session()
         try session.send("hi", cancel: CancellationFlag()) { _ in }
@@ -160,7 +227,8 @@ enum ChatFixture {
         #expect(text.contains("\n[user]\nhi\n"))
         #expect(text.contains("\n[bot, interrupted]\nhel\u{241B}lo\n"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["chat.txt"])  // no temp file left
+        // A failed save is an error, not a crash (that the old file survives a failed write is
+        // AtomicFileTests' aFailingWriterLeavesTheOldFileAndNoTemporaryFile).
         #expect(throws: ChatError.self) { try Transcript.save(turns, modelName: "m", to: dir.path + "/missing/x.txt") }
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
     }
 }
