@@ -33,6 +33,17 @@ import Testing
         #expect(r.stderr.contains("n_layer is 1 in the checkpoint but 2 now"))
     }
 
+    /// RELIABILITY 39: resuming with another tokenizer is refused, naming it.
+    @Test func resumeWithAnotherTokenizerIsRefused() throws {
+        let data = try Self.corpus(String(repeating: "abc def ghi jkl ", count: 60))
+        let out = try CLI.temporaryDirectory().path
+        #expect(try CLI.run(["train", "--data", data, "--output", out, "--steps", "2"] + Self.tiny).status == 0)
+        let other = DefaultModelTests.root.appendingPathComponent("Tests/TokenizerTests/Fixtures/attnchat").path
+        let r = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--vocab", other])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot resume: tokenizer is"), "\(r.stderr)")
+    }
+
     @Test func emptyOrShortCorpusExits65BeforeTraining() throws {
         for text in ["", "just a few words"] {
             let r = try CLI.run(["train", "--data", try Self.corpus(text), "--output", try CLI.temporaryDirectory().path] + Self.tiny)
