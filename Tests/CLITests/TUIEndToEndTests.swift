@@ -71,6 +71,25 @@ struct TUIEndToEndTests {
         try t.wait("scrubbing") { $0.contains("tok 7/8") }
     }
 
+    /// Resizing while a reply streams (to 1x1, too small, narrow, and back) never stops the UI:
+    /// the reply goes on streaming and the full layout comes back.
+    @Test func resizeWhileAReplyStreams() throws {
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("go on")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        for (w, h) in [(1, 1), (12, 4), (40, 10), (30, 8)] {
+            try t.resize(width: w, height: h)
+            usleep(50_000)
+        }
+        try t.resize(width: 120, height: 30)
+        try t.wait("the full layout, still streaming") { $0.contains("┌") && $0.contains("F1 help") && Tmux.statusLine($0).contains("▶") }
+        try t.keys("C-c")
+        try t.wait("the reply stopped") { $0.contains("[interrupted]") && Tmux.statusLine($0).contains("■") }
+    }
+
     @Test func resizeTo30x8AndBack() throws {
         let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8"])
         defer { t.kill() }
@@ -158,9 +177,10 @@ struct TUIEndToEndTests {
         try t.wait("a cooked terminal") { $0.contains("COOKED-42") }
     }
 
-    /// SIGTERM in the middle of a reply: the terminal comes back and the --transcript file holds
-    /// the message and the partial reply, marked interrupted.
-    @Test func sigtermDuringAReplySavesTheTranscript() throws {
+    /// SIGTERM or SIGHUP in the middle of a reply: the terminal comes back and the --transcript
+    /// file holds the message and the partial reply, marked interrupted.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func aSignalDuringAReplySavesTheTranscript(sig: Int32) throws {
         let dir = try CLI.temporaryDirectory()
         let transcript = dir.appendingPathComponent("chat.txt").path, pidFile = dir.appendingPathComponent("attnchat.pid").path
         let t = try Tmux.chat(model: TUIModels.small, args: [])  // a shell; the chat under test starts in the background
@@ -175,10 +195,25 @@ struct TUIEndToEndTests {
         try t.keys("Enter")
         try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
         let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(Foundation.kill(pid, SIGTERM) == 0)
-        try t.wait("exit 143") { $0.contains("attnchat-exit=143") }
+        #expect(Foundation.kill(pid, sig) == 0)
+        try t.wait("exit \(128 + sig)") { $0.contains("attnchat-exit=\(128 + sig)") }
         let text = try String(contentsOfFile: transcript, encoding: .utf8)
         #expect(text.contains("[user]\ntell me everything\n\n[bot, interrupted]\n"), "\(text)")
+    }
+
+    /// Ctrl-C twice in a row during a reply quits with 130 and leaves a cooked terminal.
+    @Test func ctrlCTwiceDuringAReplyQuitsAndRestoresTheTerminal() throws {
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hi")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.keys("C-c", "C-c")
+        try t.wait("exit 130") { $0.contains("attnchat-exit=130") && !$0.contains("F1 help") }
+        try t.type("stty -a | grep -q -- '-icanon' && echo RAW || echo COOKED-$((40+2))")
+        try t.keys("Enter")
+        try t.wait("a cooked terminal") { $0.contains("COOKED-42") }
     }
 
     /// Ctrl-C at an empty prompt quits with 130; SIGTERM restores the terminal too.
