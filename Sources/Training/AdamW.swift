@@ -44,6 +44,10 @@ public final class AdamW {
     }
 
     /// One update of `params` with `grads` (same layout) at learning rate `lr`.
+    /// Counts an update that was not made (a loss spike): the step advances, so the schedule
+    /// and the batches move on; the parameters and moments stay as they are.
+    public func skip() { step += 1 }
+
     public func update(params: UnsafeMutableBufferPointer<Float>, grads: UnsafeBufferPointer<Float>, lr: Float) {
         precondition(params.count == m.count && grads.count == m.count)
         step += 1

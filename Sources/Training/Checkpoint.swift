@@ -13,7 +13,11 @@ public struct Checkpoint {
     /// Saves `model`, `optimizer` and `run` (with its step) to `path`, atomically.
     /// - Parameter bestBitsPerByte: the best validation so far, so a resumed run does not replace
     ///   the best model file with a worse one.
-    public static func save(to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String, bestBitsPerByte: Double? = nil) throws(SafetensorsError) {
+    ///   - lossAverage: the running average of the training loss that loss spikes are judged by.
+    public static func save(
+        to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String,
+        bestBitsPerByte: Double? = nil, lossAverage: Float? = nil
+    ) throws(SafetensorsError) {
         var tensors = model.weights.tensors.map { t in
             SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: model.weights.withTensor(t) { Array($0) })
         }
@@ -25,6 +29,7 @@ public struct Checkpoint {
             "run": run.json.serialized(), "step": String(optimizer.step), "tokenizer": tokenizerHash,
         ]
         if let bestBitsPerByte { metadata["best_bits_per_byte"] = String(bestBitsPerByte) }
+        if let lossAverage { metadata["loss_average"] = String(lossAverage) }
         try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
     }
 
@@ -37,6 +42,8 @@ public struct Checkpoint {
         public let tokenizerHash: String
         /// The best validation bits/byte of the run so far, if it validated.
         public let bestBitsPerByte: Double?
+        /// The running average of the training loss (absent in checkpoints of older versions).
+        public let lossAverage: Float?
     }
 
     /// Reads a checkpoint; every defect is a `TrainingError` naming the file and field.
@@ -72,6 +79,7 @@ public struct Checkpoint {
             throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
         }
         return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "",
-                      bestBitsPerByte: meta["best_bits_per_byte"].flatMap(Double.init))
+                      bestBitsPerByte: meta["best_bits_per_byte"].flatMap(Double.init),
+                      lossAverage: meta["loss_average"].flatMap(Float.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil })
     }
 }

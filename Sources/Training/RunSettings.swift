@@ -70,6 +70,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case resumeMismatch(path: String, field: String, checkpoint: String, requested: String)
     /// The loss became NaN or infinite; the last good checkpoint is kept.
     case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    /// The loss stayed far above its running average for `Trainer.spikeLimit` updates in a row
+    /// (each skipped); the last good checkpoint is kept.
+    case lossSpikes(step: Int, loss: Float, average: Float, lastCheckpoint: String?)
     case output(path: String, reason: String)
     /// `train --config`: the file is missing or unreadable (exit 66).
     case configNotFound(path: String)
@@ -88,6 +91,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): cannot resume: \(field) is \(old) in the checkpoint but \(new) now"
         case .nonFiniteLoss(let step, let last):
             return "the loss became non-finite at step \(step); stopped" + (last.map { " (last good checkpoint: \($0))" } ?? "")
+        case .lossSpikes(let step, let loss, let average, let last):
+            return "the loss spiked for \(Trainer.spikeLimit) updates in a row up to step \(step) (\(loss) nats against a running average of \(average)); stopped"
+                + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .output(let path, let reason):
             return "\(path): \(reason)"
         case .configNotFound(let path):

@@ -15,6 +15,10 @@ public struct TrainingProgress: Sendable {
     public var secondsLeft: Double
     /// The latest validation result, if one ran.
     public var validation: EvaluationResult?
+    /// This update was skipped: its loss was above `Trainer.spikeFactor` × `lossAverage`.
+    public var skipped = false
+    /// The running average of the loss that spikes are judged by.
+    public var lossAverage: Float?
 }
 
 /// The training loop: batches from `TokenWindows`, forward and backward with gradient
@@ -37,12 +41,24 @@ public final class Trainer {
     public private(set) var best: EvaluationResult?
     /// Best validation bits/byte of the whole run, resumes included.
     public private(set) var bestBitsPerByte: Double?
+    /// Exponential average (β 0.98) of the losses of the updates made, saved in checkpoints.
+    public private(set) var lossAverage: Float?
+
+    /// After warmup, an update whose loss is above this many times `lossAverage` is skipped
+    /// (a bad batch or a blow-up should not wreck the weights)...
+    public static let spikeFactor: Float = 2
+    /// ...and this many skips in a row stop the run: the model itself has gone wrong.
+    public static let spikeLimit = 5
+    /// Test hook: replaces the loss of an update (by 0-based step) before it is judged.
+    var injectLoss: ((Int) -> Float?)?
 
     public init(
         model: GPTModel, run: RunSettings, optimizer: AdamW? = nil, train: [Int32], validation: [Int32]?,
-        byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String, bestBitsPerByte: Double? = nil
+        byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String, bestBitsPerByte: Double? = nil,
+        lossAverage: Float? = nil
     ) {
         self.bestBitsPerByte = bestBitsPerByte
+        self.lossAverage = lossAverage
         self.model = model
         self.run = run
         self.optimizer = optimizer ?? AdamW(weights: model.weights, hyper: run.adam)
@@ -65,6 +81,7 @@ public final class Trainer {
         var inputs: [Int32] = [], targets: [Int32] = []
         var lastCheckpoint: String? = FileManager.default.fileExists(atPath: checkpointPath) ? checkpointPath : nil
         var latest: EvaluationResult?
+        var skippedInARow = 0
         let started = DispatchTime.now().uptimeNanoseconds
         let firstStep = optimizer.step
         while optimizer.step < run.steps {
@@ -79,6 +96,7 @@ public final class Trainer {
                 pass.backward(into: grads)
             }
             loss /= Float(run.accumulation)
+            if let injected = injectLoss?(step) { loss = injected }
             guard loss.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
             let norm = grads.withMutableStorage { g in
                 if run.accumulation > 1 { for i in g.indices { g[i] /= Float(run.accumulation) } }
@@ -86,7 +104,18 @@ public final class Trainer {
             }
             guard norm.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
             let lr = run.schedule.rate(at: step)
-            model.weights.withMutableStorage { p in grads.withStorage { g in optimizer.update(params: p, grads: g, lr: lr) } }
+            let spike = step >= run.schedule.warmupSteps && lossAverage.map { loss > Self.spikeFactor * $0 } == true
+            if spike {
+                skippedInARow += 1
+                guard skippedInARow < Self.spikeLimit else {
+                    throw .lossSpikes(step: step + 1, loss: loss, average: lossAverage!, lastCheckpoint: lastCheckpoint)
+                }
+                optimizer.skip()
+            } else {
+                skippedInARow = 0
+                model.weights.withMutableStorage { p in grads.withStorage { g in optimizer.update(params: p, grads: g, lr: lr) } }
+                lossAverage = lossAverage.map { 0.98 * $0 + 0.02 * loss } ?? loss
+            }
 
             let done = optimizer.step
             let finished = done == run.steps
@@ -103,7 +132,9 @@ public final class Trainer {
             }
             if (run.checkpointEvery > 0 && done % run.checkpointEvery == 0) || finished || stopping {
                 do {
-                    try Checkpoint.save(to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash, bestBitsPerByte: bestBitsPerByte)
+                    try Checkpoint.save(
+                        to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash,
+                        bestBitsPerByte: bestBitsPerByte, lossAverage: lossAverage)
                 } catch {
                     throw .output(path: checkpointPath, reason: error.description)
                 }
@@ -114,7 +145,7 @@ public final class Trainer {
             progress(TrainingProgress(
                 step: done, totalSteps: run.steps, loss: loss, learningRate: lr, gradientNorm: norm,
                 tokensPerSecond: tokens / seconds, secondsLeft: seconds / Double(done - firstStep) * Double(run.steps - done),
-                validation: latest))
+                validation: latest, skipped: spike, lossAverage: lossAverage))
             if stopping { return }
         }
     }

@@ -105,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         var optimizer: AdamW?
         var settings = RunSettings()
         var bestSoFar: Double?
+        var lossAverageSoFar: Float?
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw TrainingError.checkpoint(path: checkpointPath, reason: "no checkpoint to resume from")
@@ -148,6 +149,7 @@ struct TrainCommand: ParsableCommand {
             adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
             optimizer = adam
             bestSoFar = loaded.bestBitsPerByte
+            lossAverageSoFar = loaded.lossAverage
             note("resuming at step \(loaded.step) of \(settings.steps)")
         } else {
             settings.batch = batch ?? file?.batch ?? 16
@@ -180,7 +182,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(
             model: model, run: settings, optimizer: optimizer, train: corpus.train,
             validation: corpus.validation.count > 1 ? corpus.validation : nil,
-            byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output, bestBitsPerByte: bestSoFar)
+            byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output, bestBitsPerByte: bestSoFar,
+            lossAverage: lossAverageSoFar)
         let interrupted = Atomic<Bool>(false)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -216,6 +219,11 @@ final class TrainingProgressBar {
     private var lastPrint: UInt64 = 0
 
     func show(_ p: TrainingProgress) {
+        if p.skipped, let average = p.lossAverage {
+            // A line of its own, kept in the scrollback above the bar.
+            let text = String(format: "step %d: loss %.4f is over %.0fx the running average %.4f; update skipped", p.step, p.loss, Trainer.spikeFactor, average)
+            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[2K" : "") + text + "\n").utf8))
+        }
         let now = DispatchTime.now().uptimeNanoseconds
         // Without a terminal, one line every 10 s (or on validation) keeps logs readable.
         let due = isTerminal ? now - lastPrint > 100_000_000 : now - lastPrint > 10_000_000_000

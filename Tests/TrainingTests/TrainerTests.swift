@@ -94,6 +94,44 @@ import Testing
         #expect(try Checkpoint.load(path: dir + "/checkpoint.safetensors").step == 4)
     }
 
+    /// RELIABILITY 40: one spiking update (its loss injected at 10x) is skipped — the weights
+    /// and moments stay, the step advances, the progress says so — and the run goes on.
+    @Test func aLossSpikeSkipsThatUpdateAndTheRunGoesOn() throws {
+        let model = Self.freshModel()
+        let trainer = Self.trainer(model, Self.settings(steps: 30), directory: try Self.directory())
+        var before: [Float] = [], after: [Float] = [], skipped: [Int] = []
+        trainer.injectLoss = { step in step == 20 ? 50 : nil }
+        try trainer.train { p in
+            if p.step == 20 { before = model.weights.withStorage { Array($0) } }
+            if p.step == 21 { after = model.weights.withStorage { Array($0) } }
+            if p.skipped { skipped.append(p.step) }
+        }
+        #expect(skipped == [21])
+        #expect(!before.isEmpty && before == after, "the spiking update changed the weights")
+        #expect(trainer.optimizer.step == 30)
+        #expect(trainer.lossAverage.map { $0 < 5 } == true)
+    }
+
+    /// Spikes five updates in a row stop the run with a message naming the numbers; the last
+    /// checkpoint stays.
+    @Test func persistentSpikesStopTheRun() throws {
+        let dir = try Self.directory()
+        var run = Self.settings(steps: 40)
+        run.checkpointEvery = 10
+        let trainer = Self.trainer(Self.freshModel(), run, directory: dir)
+        trainer.injectLoss = { step in step >= 20 ? 50 : nil }
+        do {
+            try trainer.train { _ in }
+            Issue.record("the run did not stop")
+        } catch {
+            guard case .lossSpikes(let step, let loss, _, let last) = error else { Issue.record("\(error)"); return }
+            #expect(step == 25 && loss == 50 && last == dir + "/checkpoint.safetensors")
+            #expect(error.description.contains("the loss spiked for 5 updates in a row up to step 25"), "\(error)")
+            #expect(error.exitCode == 65)
+        }
+        #expect(try Checkpoint.load(path: dir + "/checkpoint.safetensors").step == 20)
+    }
+
     /// A resumed run knows the best validation so far and does not replace a better model file.
     @Test func aResumedRunKeepsTheBetterModelFile() throws {
         let dir = try Self.directory()
