@@ -25,6 +25,11 @@ enum CLI {
     /// Runs `attnchat args...` to completion with stdin closed; `environment` entries are added
     /// (a nil value removes the variable).
     static func run(_ args: [String], environment: [String: String?] = [:], stdin: String? = nil) throws -> Result {
+        try run(args, environment: environment, stdinBytes: stdin.map { Data($0.utf8) })
+    }
+
+    /// `run` with raw bytes on stdin (e.g. invalid UTF-8).
+    static func run(_ args: [String], environment: [String: String?] = [:], stdinBytes: Data?) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
@@ -36,7 +41,7 @@ enum CLI {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdinBytes { input.fileHandleForWriting.write(stdinBytes) }
         try input.fileHandleForWriting.close()
         // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
         nonisolated(unsafe) var errData = Data()

@@ -28,6 +28,20 @@ enum ChatModels {
         return save(GPTModel(weights: weights), "escape")
     }()
 
+    /// A model with 4,100 rows for the 4,096-token tokenizer, whose four padding rows have by
+    /// far the largest logits: only masking keeps them out.
+    static let padded: String = {
+        let config = GPTConfig(vocabSize: 4100, contextLength: 64, layers: 1, heads: 2, width: 16)
+        let weights = GPTWeights(config: config)
+        weights.initialiseRandomly(seed: 5, std: 0.05)
+        weights.withMutableTensor(weights.tensor(named: "ln_f.weight")!) { $0.update(repeating: 0) }
+        weights.withMutableTensor(weights.tensor(named: "ln_f.bias")!) { $0.update(repeating: 1) }
+        weights.withMutableTensor(weights.tensor(named: "wte.weight")!) { wte in
+            for id in 4096..<4100 { for c in 0..<16 { wte[id * 16 + c] = 5 } }
+        }
+        return save(GPTModel(weights: weights), "padded")
+    }()
+
     /// The id of the byte 0x1B in Vocab/ (byte-level BPE keeps every byte as a token).
     static var escapeTokenID: Int {
         let r = try! CLI.run(["tokenizer", "encode", "--ids", "\u{1B}"])
@@ -95,6 +109,27 @@ enum ChatModels {
         #expect(process.terminationStatus == 128 + sig)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("[user]\ntell me everything\n\n[bot, interrupted]\n"), "\(text)")
+    }
+
+    /// RELIABILITY 22: a model padded beyond the tokenizer never yields a padding id, even where
+    /// those ids have the largest logits and the temperature is high.
+    @Test func paddingIdsAreNeverSampled() throws {
+        let r = try CLI.run(["generate", "--model", ChatModels.padded, "--prompt", "hi", "--max-tokens", "40", "--temperature", "5", "--seed", "2", "--ids"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let ids = r.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(ids.count == 40)
+        #expect(ids.allSatisfy { $0 < 4096 }, "\(ids)")
+    }
+
+    /// RELIABILITY 19: invalid UTF-8 typed into the chat becomes U+FFFD; the chat goes on.
+    @Test func invalidUTF8InputBecomesReplacementCharacters() throws {
+        let path = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
+        let input = Data([0x68, 0x69, 0xFF, 0xC3, 0x0A]) + Data("/save \(path)\n".utf8)
+        let r = try CLI.run(["chat", "--model", ChatModels.random, "--max-tokens", "3", "--seed", "1"], stdinBytes: input)
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("[user]\nhi\u{FFFD}"), "\(text)")
+        #expect(text.contains("[bot]"))
     }
 
     @Test func badSetValueIsReportedAndTheChatGoesOn() throws {

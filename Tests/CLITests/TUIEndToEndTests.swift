@@ -201,6 +201,24 @@ struct TUIEndToEndTests {
         #expect(text.contains("[user]\ntell me everything\n\n[bot, interrupted]\n"), "\(text)")
     }
 
+    /// RELIABILITY 30: stdin from a pipe (stdout still the terminal) is the line mode: the piped
+    /// text is a message, never keystrokes for the full-screen UI.
+    @Test func pipedStdinOnATerminalIsTheLineMode() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: [])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.keys("C-d")
+        try t.wait("the shell") { $0.contains("attnchat-exit=0") }
+        try t.type("printf 'hello from a pipe\\n' | '\(CLI.binary)' chat --model '\(TUIModels.small)' --max-tokens 3; echo piped-exit=$?")
+        try t.keys("Enter")
+        let screen = try t.wait("the line mode's exit") { $0.contains("piped-exit=0") }
+        // The line mode prints the reply (and a newline) on the main screen; the full-screen UI
+        // would have drawn on the alternate screen and left nothing between command and exit.
+        let lines = screen.components(separatedBy: "\n")
+        let exitLine = try #require(lines.firstIndex { $0.hasPrefix("piped-exit=0") })
+        #expect(exitLine > 0 && !lines[exitLine - 1].contains("piped-exit=$?"), "no reply printed: \(screen)")
+    }
+
     /// Ctrl-C twice in a row during a reply quits with 130 and leaves a cooked terminal.
     @Test func ctrlCTwiceDuringAReplyQuitsAndRestoresTheTerminal() throws {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
