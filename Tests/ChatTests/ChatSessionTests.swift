@@ -203,6 +203,18 @@ enum ChatFixture {
         #expect(TerminalSafe.inert("plain 🙂 text\n") == "plain 🙂 text\n")
     }
 
+    /// Every C0 control but newline and tab, DEL and every C1 control is replaced, alone and
+    /// inside text (RELIABILITY 36).
+    @Test func noControlCharacterSurvives() {
+        let controls = (0..<0x20).filter { $0 != 0x0A && $0 != 0x09 } + [0x7F] + Array(0x80...0x9F)
+        for value in controls {
+            let c = Character(Unicode.Scalar(UInt32(value))!)
+            let out = TerminalSafe.inert("a\(c)b")
+            #expect(out.count == 3 && out.first == "a" && out.last == "b", "U+\(String(value, radix: 16))")
+            #expect(!out.unicodeScalars.contains { TerminalSafe.isControl($0) }, "U+\(String(value, radix: 16))")
+        }
+    }
+
     @Test func eventBufferKeepsTextAndCoalescesSnapshots() {
         let buffer = EventBuffer()
         let snapshot = { (n: Int) in ChatEvent.attention(AttentionSnapshot(layers: 1, heads: 1, length: n, weights: [Float](repeating: 1 / Float(n), count: n))) }
