@@ -95,6 +95,7 @@ private func peakResidentKiB() -> Int {
     ]
     var rng = SplitMix64(state: 42)
     let tokens = header.split(omittingEmptySubsequences: false) { ",:[]{}".contains($0) }
+    var tried = 0, loaded = 0
     for _ in 0..<1500 {
         var mutated = header
         let target = tokens[Int.random(in: 0..<tokens.count, using: &rng)]
@@ -102,8 +103,12 @@ private func peakResidentKiB() -> Int {
         mutated.replaceSubrange(range, with: replacements[Int.random(in: 0..<replacements.count, using: &rng)])
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(mutated.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-        _ = exercise(bytes + Array(mutated.utf8) + data)
+        tried += 1
+        if exercise(bytes + Array(mutated.utf8) + data) { loaded += 1 }
     }
+    // The fuzz really ran: most draws mutated the header, and both outcomes occurred.
+    #expect(tried > 750, "only \(tried) mutations applied")
+    #expect(loaded > 0 && loaded < tried, "\(loaded) of \(tried) loaded")
 }
 
 @Test func mutatedFilesOnDiskNeverTrap() throws {
