@@ -1,5 +1,4 @@
 import Chat
-import CNCurses
 import Dispatch
 import Foundation
 import GPT
@@ -76,7 +75,6 @@ public final class ChatUI {
         sigaddset(&winch, SIGWINCH)
         pthread_sigmask(SIG_UNBLOCK, &winch, nil)
         guard let c = Curses() else { return nil }
-        Self.yieldToTheModel()
         curses = c
         transcript = TranscriptView(ascii: c.ascii)
         let sources = Self.watchSignals()
@@ -124,13 +122,6 @@ public final class ChatUI {
                 dirty = false
             }
         }
-    }
-
-    /// Lowers this thread's priority (nice 10; Linux nices threads one by one) so that, on a
-    /// machine whose cores the model keeps busy, drawing waits for the model rather than
-    /// preempting its threads. The UI needs a few percent of a core, which it still gets.
-    private static func yieldToTheModel() {
-        _ = cn_nice_this_thread(10)
     }
 
     /// SIGTERM and SIGHUP end the loop (which restores the terminal); they never kill mid-frame.

@@ -20,23 +20,6 @@
 #include <curses.h>
 #endif
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-/// Adds `increment` to the calling thread's nice value (Linux schedules threads one by one);
-/// returns 0 or -1. Here because Swift cannot call the variadic syscall(2).
-static inline int cn_nice_this_thread(int increment) {
-#ifdef SYS_gettid
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    int now = getpriority(PRIO_PROCESS, (id_t)tid);
-    return setpriority(PRIO_PROCESS, (id_t)tid, now + increment);
-#else
-    (void)increment;
-    return -1;
-#endif
-}
-
 static inline WINDOW *cn_stdscr(void) { return stdscr; }
 static inline FILE *cn_stdout(void) { return stdout; }
 static inline FILE *cn_stdin(void) { return stdin; }
