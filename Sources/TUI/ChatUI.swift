@@ -153,9 +153,10 @@ public final class ChatUI {
             case .promptProcessed(let tokens, _, _):
                 contextUsed = tokens
             case .contextTrimmed(let dropped):
-                insertNoticeBeforeReply("(the oldest \(dropped) turn\(dropped == 1 ? "" : "s") left the context window)")
+                transcript.addNoticeBeforeReply("(the oldest \(dropped) turn\(dropped == 1 ? "" : "s") left the context window)")
             case .finished(let reason, _):
                 if reason == .interrupted { transcript.markLastInterrupted() }
+                transcript.finishReply()
                 if reason == .contextFull { transcript.add(.notice, "(context full: the reply was cut; older turns will leave the window)") }
                 streaming = false
             }
@@ -180,7 +181,6 @@ public final class ChatUI {
         }
     }
 
-    private func insertNoticeBeforeReply(_ text: String) { transcript.add(.notice, text) }
 
     // MARK: Keys
 
@@ -384,7 +384,7 @@ public final class ChatUI {
             transcript.add(.notice, "(conversation cleared)")
         case "/regen":
             guard !streaming else { transcript.add(.notice, busy); break }
-            guard transcript.last?.kind == .bot else {
+            guard transcript.hasReply else {
                 transcript.add(.notice, "(no reply to regenerate)")
                 break
             }

@@ -19,6 +19,9 @@ public struct TranscriptView: Sendable {
     }
 
     public private(set) var entries: [Entry] = []
+    /// The latest reply's entry: where streamed tokens go, even when notices were added after it
+    /// (`/help` while it streams) or before it (the context was trimmed for it).
+    public private(set) var replyIndex: Int?
     /// Colour bot tokens by their probability.
     public var colourByProbability = false { didSet { if oldValue != colourByProbability { invalidate() } } }
     /// Replace non-ASCII characters (terminals without UTF-8).
@@ -29,30 +32,55 @@ public struct TranscriptView: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     public var last: Entry? { entries.last }
 
-    /// Adds an entry; text is made inert (no control sequence reaches the terminal).
+    /// Adds an entry; text is made inert (no control sequence reaches the terminal). A bot entry
+    /// becomes the reply that `appendToken` extends.
     public mutating func add(_ kind: Kind, _ text: String) {
         entries.append(Entry(kind: kind, pieces: text.isEmpty ? [] : [(clean(text), nil)]))
+        if kind == .bot { replyIndex = entries.count - 1 }
     }
 
-    /// Appends one generated token to the last (bot) entry.
+    /// Adds a notice just above the latest reply (or at the end when there is none).
+    public mutating func addNoticeBeforeReply(_ text: String) {
+        guard let i = replyIndex else { return add(.notice, text) }
+        entries.insert(Entry(kind: .notice, pieces: [(clean(text), nil)]), at: i)
+        replyIndex = i + 1
+    }
+
+    /// Appends one generated token to the latest reply. A token that is only part of a
+    /// character (the decoder holds its bytes back) adds nothing.
     public mutating func appendToken(_ text: String, probability: Double) {
-        guard let i = entries.indices.last, entries[i].kind == .bot else { return }
+        guard let i = replyIndex, !text.isEmpty else { return }
         entries[i].pieces.append((clean(text), probability))
         entries[i].cache = nil
     }
 
     public mutating func markLastInterrupted() {
-        guard let i = entries.indices.last, entries[i].kind == .bot else { return }
+        guard let i = replyIndex else { return }
         entries[i].interrupted = true
         entries[i].cache = nil
+        entries[i].live = nil
     }
 
-    /// Removes the last bot entry (for /regen), if the last entry is one.
+    /// The reply is complete: its streaming wrapper goes (its rows stay cached).
+    public mutating func finishReply() {
+        guard let i = replyIndex else { return }
+        entries[i].live = nil
+    }
+
+    /// Whether there is a reply to regenerate.
+    public var hasReply: Bool { replyIndex != nil }
+
+    /// Removes the latest reply (for /regen, or a message refused before its reply began).
     public mutating func removeLastReply() {
-        if entries.last?.kind == .bot { entries.removeLast() }
+        guard let i = replyIndex else { return }
+        entries.remove(at: i)
+        replyIndex = nil
     }
 
-    public mutating func removeAll() { entries.removeAll() }
+    public mutating func removeAll() {
+        entries.removeAll()
+        replyIndex = nil
+    }
 
     /// Rows of the whole transcript at `width`, one blank row between entries.
     public mutating func rows(width: Int) -> [StyledLine] {
@@ -88,7 +116,9 @@ public struct TranscriptView: Sendable {
     /// A reply's rows from its live wrapper, fed only the pieces it has not seen (the same rows
     /// as wrapping `segments(of:)` whole: the wrapper merges equal styles as `segments` does).
     private mutating func streamingRows(of i: Int, width: Int) -> [StyledLine] {
+        // Taken out of the entry while it grows, so the arrays inside are not copied.
         var live = entries[i].live
+        entries[i].live = nil
         if live == nil || live!.width != width || live!.colour != colourByProbability {
             var wrapper = StreamingWrapper(width: width)
             wrapper.add(Segment("bot> ", .botLabel))

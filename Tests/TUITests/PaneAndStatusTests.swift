@@ -197,7 +197,7 @@ import Testing
     /// at once after every token: random pieces with spaces, newlines, wide characters, and
     /// combining marks arriving as tokens of their own; widths from 1; colouring on and off.
     @Test func aStreamingReplyWrapsLikeTheWholeTextAfterEveryToken() {
-        let alphabet: [String] = ["a", "bc", " ", "  ", "\n", "世界", "e", "\u{301}", "\u{0308}x", "👩‍👩‍👧", "long-word-", "🇫🇷", "\t"]
+        let alphabet: [String] = ["", "a", "bc", " ", "  ", "\n", "世界", "e", "\u{301}", "\u{0308}x", "👩‍👩‍👧", "long-word-", "🇫🇷", "\t"]
         var rng = SplitMix(seed: 9)
         for trial in 0..<150 {
             let width = 1 + Int(rng.next() % 30)
@@ -215,6 +215,25 @@ import Testing
                 #expect(live.rows(width: width) == expected, "trial \(trial) width \(width): \(live.last!.pieces.map(\.text))")
             }
         }
+    }
+
+    /// Tokens go to the reply even when notices arrive while it streams: one inserted above it
+    /// (the context was trimmed for it) and one added below it (/help); /regen finds it.
+    @Test func noticesDuringAReplyDoNotSwallowItsTokens() {
+        var t = TranscriptView(ascii: false)
+        t.add(.user, "hi")
+        t.add(.bot, "")
+        t.addNoticeBeforeReply("(trimmed)")
+        t.appendToken("hello", probability: 0.9)
+        t.add(.notice, "help text")
+        t.appendToken(" there", probability: 0.9)
+        t.appendToken("", probability: 0.5)  // a partial character: nothing to show yet
+        t.markLastInterrupted()
+        #expect(t.rows(width: 60).map(\.plainText) == ["you> hi", "", "(trimmed)", "", "bot> hello there [interrupted]", "", "help text"])
+        #expect(t.hasReply)
+        t.removeLastReply()
+        #expect(t.rows(width: 60).map(\.plainText) == ["you> hi", "", "(trimmed)", "", "help text"])
+        #expect(!t.hasReply)
     }
 
     @Test func scrollingWindow() {
