@@ -16,7 +16,7 @@ public struct Checkpoint {
     ///   - lossAverage: the running average of the training loss that loss spikes are judged by.
     public static func save(
         to path: String, model: GPTModel, optimizer: AdamW, run: RunSettings, tokenizerHash: String,
-        bestBitsPerByte: Double? = nil, lossAverage: Float? = nil
+        bestBitsPerByte: Double? = nil, lossAverage: Float? = nil, skippedInARow: Int = 0
     ) throws(SafetensorsError) {
         var tensors = model.weights.tensors.map { t in
             SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: model.weights.withTensor(t) { Array($0) })
@@ -30,6 +30,7 @@ public struct Checkpoint {
         ]
         if let bestBitsPerByte { metadata["best_bits_per_byte"] = String(bestBitsPerByte) }
         if let lossAverage { metadata["loss_average"] = String(lossAverage) }
+        if skippedInARow > 0 { metadata["skipped_in_a_row"] = String(skippedInARow) }
         try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
     }
 
@@ -44,6 +45,8 @@ public struct Checkpoint {
         public let bestBitsPerByte: Double?
         /// The running average of the training loss (absent in checkpoints of older versions).
         public let lossAverage: Float?
+        /// Spiking updates skipped in a row when the checkpoint was written.
+        public let skippedInARow: Int
     }
 
     /// Reads a checkpoint; every defect is a `TrainingError` naming the file and field.
@@ -78,8 +81,18 @@ public struct Checkpoint {
         guard m.count == model.weights.count, v.count == model.weights.count else {
             throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
         }
+        var lossAverage: Float?
+        if let text = meta["loss_average"] {
+            guard let value = Float(text), value.isFinite, value > 0 else { throw .checkpoint(path: path, reason: "bad loss_average \"\(text)\"") }
+            lossAverage = value
+        }
+        var skipped = 0
+        if let text = meta["skipped_in_a_row"] {
+            guard let value = Int(text), value >= 0 else { throw .checkpoint(path: path, reason: "bad skipped_in_a_row \"\(text)\"") }
+            skipped = value
+        }
         return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "",
                       bestBitsPerByte: meta["best_bits_per_byte"].flatMap(Double.init),
-                      lossAverage: meta["loss_average"].flatMap(Float.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil })
+                      lossAverage: lossAverage, skippedInARow: skipped)
     }
 }

@@ -92,7 +92,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
         case .nonFiniteLoss(let step, let last):
             return "the loss became non-finite at step \(step); stopped" + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .lossSpikes(let step, let loss, let average, let last):
-            return "the loss spiked for \(Trainer.spikeLimit) updates in a row up to step \(step) (\(loss) nats against a running average of \(average)); stopped"
+            return "the loss spiked for \(Trainer.spikeLimit) updates in a row up to step \(step) (\(loss) nats against a running average of \(average); other data on a resume also does this); stopped"
                 + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .output(let path, let reason):
             return "\(path): \(reason)"

@@ -44,9 +44,13 @@ public final class Trainer {
     /// Exponential average (β 0.98) of the losses of the updates made, saved in checkpoints.
     public private(set) var lossAverage: Float?
 
-    /// After warmup, an update whose loss is above this many times `lossAverage` is skipped
-    /// (a bad batch or a blow-up should not wreck the weights)...
+    /// After warmup, an update whose loss is above this many times `lossAverage`, and at least
+    /// `spikeMargin` nats above it, is skipped (a bad batch or a blow-up should not wreck the
+    /// weights; the margin keeps small losses near 0 from counting as spikes)...
     public static let spikeFactor: Float = 2
+    public static let spikeMargin: Float = 1
+    /// Spiking updates skipped in a row so far (saved in checkpoints with `lossAverage`).
+    public private(set) var skippedInARow = 0
     /// ...and this many skips in a row stop the run: the model itself has gone wrong.
     public static let spikeLimit = 5
     /// Test hook: replaces the loss of an update (by 0-based step) before it is judged.
@@ -55,10 +59,11 @@ public final class Trainer {
     public init(
         model: GPTModel, run: RunSettings, optimizer: AdamW? = nil, train: [Int32], validation: [Int32]?,
         byteLength: @escaping (Int32) -> Int, tokenizerHash: String, directory: String, bestBitsPerByte: Double? = nil,
-        lossAverage: Float? = nil
+        lossAverage: Float? = nil, skippedInARow: Int = 0
     ) {
         self.bestBitsPerByte = bestBitsPerByte
         self.lossAverage = lossAverage
+        self.skippedInARow = skippedInARow
         self.model = model
         self.run = run
         self.optimizer = optimizer ?? AdamW(weights: model.weights, hyper: run.adam)
@@ -81,7 +86,6 @@ public final class Trainer {
         var inputs: [Int32] = [], targets: [Int32] = []
         var lastCheckpoint: String? = FileManager.default.fileExists(atPath: checkpointPath) ? checkpointPath : nil
         var latest: EvaluationResult?
-        var skippedInARow = 0
         let started = DispatchTime.now().uptimeNanoseconds
         let firstStep = optimizer.step
         while optimizer.step < run.steps {
@@ -104,7 +108,8 @@ public final class Trainer {
             }
             guard norm.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
             let lr = run.schedule.rate(at: step)
-            let spike = step >= run.schedule.warmupSteps && lossAverage.map { loss > Self.spikeFactor * $0 } == true
+            let spike = step >= run.schedule.warmupSteps
+                && lossAverage.map { loss > Self.spikeFactor * $0 && loss - $0 >= Self.spikeMargin } == true
             if spike {
                 skippedInARow += 1
                 guard skippedInARow < Self.spikeLimit else {
@@ -134,7 +139,7 @@ public final class Trainer {
                 do {
                     try Checkpoint.save(
                         to: checkpointPath, model: model, optimizer: optimizer, run: run, tokenizerHash: tokenizerHash,
-                        bestBitsPerByte: bestBitsPerByte, lossAverage: lossAverage)
+                        bestBitsPerByte: bestBitsPerByte, lossAverage: lossAverage, skippedInARow: skippedInARow)
                 } catch {
                     throw .output(path: checkpointPath, reason: error.description)
                 }

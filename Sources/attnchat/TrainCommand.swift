@@ -106,6 +106,7 @@ struct TrainCommand: ParsableCommand {
         var settings = RunSettings()
         var bestSoFar: Double?
         var lossAverageSoFar: Float?
+        var skippedSoFar = 0
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw TrainingError.checkpoint(path: checkpointPath, reason: "no checkpoint to resume from")
@@ -150,6 +151,7 @@ struct TrainCommand: ParsableCommand {
             optimizer = adam
             bestSoFar = loaded.bestBitsPerByte
             lossAverageSoFar = loaded.lossAverage
+            skippedSoFar = loaded.skippedInARow
             note("resuming at step \(loaded.step) of \(settings.steps)")
         } else {
             settings.batch = batch ?? file?.batch ?? 16
@@ -183,7 +185,7 @@ struct TrainCommand: ParsableCommand {
             model: model, run: settings, optimizer: optimizer, train: corpus.train,
             validation: corpus.validation.count > 1 ? corpus.validation : nil,
             byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output, bestBitsPerByte: bestSoFar,
-            lossAverage: lossAverageSoFar)
+            lossAverage: lossAverageSoFar, skippedInARow: skippedSoFar)
         let interrupted = Atomic<Bool>(false)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

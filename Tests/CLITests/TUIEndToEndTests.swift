@@ -221,7 +221,8 @@ struct TUIEndToEndTests {
 
     /// Ctrl-C twice in a row during a reply quits with 130 and leaves a cooked terminal.
     @Test func ctrlCTwiceDuringAReplyQuitsAndRestoresTheTerminal() throws {
-        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
+        let transcript = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000", "--transcript", transcript])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
         try t.type("hi")
@@ -229,6 +230,8 @@ struct TUIEndToEndTests {
         try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
         try t.keys("C-c", "C-c")
         try t.wait("exit 130") { $0.contains("attnchat-exit=130") && !$0.contains("F1 help") }
+        // The keys came during the reply: it was cut, not finished.
+        #expect(try String(contentsOfFile: transcript, encoding: .utf8).contains("[bot, interrupted]"))
         try t.type("stty -a | grep -q -- '-icanon' && echo RAW || echo COOKED-$((40+2))")
         try t.keys("Enter")
         try t.wait("a cooked terminal") { $0.contains("COOKED-42") }

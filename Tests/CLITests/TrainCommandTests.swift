@@ -120,7 +120,7 @@ import Testing
     /// a leftover temporary file is ignored.
     @Test func aRunKilledAndResumedEndsWithTheWeightsOfAStraightRun() throws {
         let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
-        let args = ["train", "--data", data, "--steps", "60", "--checkpoint-every", "1"] + Self.tiny
+        let args = ["train", "--data", data, "--steps", "120", "--checkpoint-every", "1"] + Self.tiny
         let straight = try CLI.temporaryDirectory().path
         #expect(try CLI.run(args + ["--output", straight]).status == 0)
 
@@ -132,15 +132,14 @@ import Testing
         try process.run()
         let checkpoint = killed + "/checkpoint.safetensors"
         let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(2_000) }
-        usleep(20_000)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(1_000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try Data("junk".utf8).write(to: URL(fileURLWithPath: killed + "/.checkpoint.safetensors.tmp-1-2"))
         let resumed = try CLI.run(args + ["--output", killed, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let step = resumed.stderr.firstMatch(of: /resuming at step (\d+) of 60/).flatMap { Int($0.1) }
-        #expect(step != nil && step! < 60, "the kill came before the end: \(resumed.stderr)")
+         let step = resumed.stderr.firstMatch(of: /resuming at step (\d+) of 120/).flatMap { Int($0.1) }
+        #expect(step != nil && step! < 120, "the kill came before the end: \(resumed.stderr)")
         let a = try Data(contentsOf: URL(fileURLWithPath: straight + "/model.safetensors"))
         let b = try Data(contentsOf: URL(fileURLWithPath: killed + "/model.safetensors"))
         #expect(a == b, "the resumed run's weights differ from the straight run's")

@@ -101,6 +101,7 @@ private func peakResidentKiB() -> Int {
         let target = tokens[Int.random(in: 0..<tokens.count, using: &rng)]
         guard !target.isEmpty, let range = mutated.range(of: target) else { continue }
         mutated.replaceSubrange(range, with: replacements[Int.random(in: 0..<replacements.count, using: &rng)])
+        guard mutated != header else { continue }  // replaced a token by itself
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(mutated.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
         tried += 1

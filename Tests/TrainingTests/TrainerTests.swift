@@ -132,6 +132,33 @@ import Testing
         #expect(try Checkpoint.load(path: dir + "/checkpoint.safetensors").step == 20)
     }
 
+    /// A run stopped in the middle of a streak of spikes and resumed stops where a run never
+    /// stopped does: the streak and the running average are in the checkpoint.
+    @Test func aResumeInsideASpikeStreakStopsAtTheSameStep() throws {
+        let spikes: (Int) -> Float? = { step in step >= 20 ? 50 : nil }
+        func stopStep(_ trainer: Trainer) -> Int? {
+            do { try trainer.train { _ in } } catch { if case .lossSpikes(let step, _, _, _) = error { return step } }
+            return nil
+        }
+        let straight = Self.trainer(Self.freshModel(), Self.settings(steps: 40), directory: try Self.directory())
+        straight.injectLoss = spikes
+        #expect(stopStep(straight) == 25)
+
+        let dir = try Self.directory()
+        let first = Self.trainer(Self.freshModel(), Self.settings(steps: 40), directory: dir)
+        first.injectLoss = spikes
+        try first.train(progress: { _ in }, shouldStop: { first.optimizer.step == 22 })
+        let loaded = try Checkpoint.load(path: dir + "/checkpoint.safetensors")
+        #expect(loaded.skippedInARow == 2 && loaded.lossAverage == first.lossAverage)
+        let adam = AdamW(weights: loaded.model.weights, hyper: loaded.run.adam)
+        adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
+        let resumed = Trainer(
+            model: loaded.model, run: loaded.run, optimizer: adam, train: Self.stream, validation: Array(Self.stream.prefix(200)),
+            byteLength: { _ in 1 }, tokenizerHash: "test", directory: dir, lossAverage: loaded.lossAverage, skippedInARow: loaded.skippedInARow)
+        resumed.injectLoss = spikes
+        #expect(stopStep(resumed) == 25)
+    }
+
     /// A resumed run knows the best validation so far and does not replace a better model file.
     @Test func aResumedRunKeepsTheBetterModelFile() throws {
         let dir = try Self.directory()
