@@ -219,6 +219,25 @@ struct TUIEndToEndTests {
         #expect(exitLine > 0 && !lines[exitLine - 1].contains("piped-exit=$?"), "no reply printed: \(screen)")
     }
 
+    /// F1 (a notice added below the reply) while a reply streams: the reply goes on and is the
+    /// one Ctrl-C marks — tokens used to be dropped once any notice followed the reply.
+    @Test func aNoticeDuringAReplyLeavesTheReplyStreaming() throws {
+        let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("hi")
+        try t.keys("Enter")
+        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.keys("F1")
+        try t.wait("the help notice") { $0.contains("Commands:") }
+        let before = try t.wait("the context growing") { Tmux.statusLine($0).contains("▶") }
+        try t.keys("C-c")
+        let after = try t.wait("the reply stopped") { Tmux.statusLine($0).contains("■") && $0.contains("[interrupted]") }
+        func context(_ s: String) -> Int? { Tmux.statusLine(s).firstMatch(of: /ctx (\d+)\//).flatMap { Int($0.1) } }
+        #expect((context(after) ?? 0) > (context(before) ?? .max), "the reply went on after the notice")
+        #expect(after.contains("Commands:"))
+    }
+
     /// Ctrl-C twice in a row during a reply quits with 130 and leaves a cooked terminal.
     @Test func ctrlCTwiceDuringAReplyQuitsAndRestoresTheTerminal() throws {
         let transcript = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
