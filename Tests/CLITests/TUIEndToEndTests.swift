@@ -27,9 +27,7 @@ struct TUIEndToEndTests {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000", "--temperature", "0.8"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
-        try t.type("hi")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("hi")
         try t.keys("F3")
         // The status bar spells settings out when it has room ("temp 0.90") and compactly when not ("T0.90").
         let during = try t.wait("the new temperature") { Tmux.statusLine($0).contains("temp 0.90") || Tmux.statusLine($0).contains("T0.90 ") }
@@ -77,9 +75,7 @@ struct TUIEndToEndTests {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
-        try t.type("go on")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("go on")
         for (w, h) in [(1, 1), (12, 4), (40, 10), (30, 8)] {
             try t.resize(width: w, height: h)
             usleep(50_000)
@@ -165,9 +161,7 @@ struct TUIEndToEndTests {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
-        try t.type("tell me a story")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("tell me a story")
         try t.keys("C-c")
         try t.wait("the interrupted reply") { $0.contains("[interrupted]") && Tmux.statusLine($0).contains("■") }
         try t.keys("C-d")
@@ -191,9 +185,7 @@ struct TUIEndToEndTests {
         try t.type(Tmux.chatCommand(model: TUIModels.endless, args: ["--max-tokens", "4000", "--transcript", transcript], pidFile: pidFile))
         try t.keys("Enter")
         try t.wait("the UI") { $0.contains("F1 help") && $0.contains("■") }
-        try t.type("tell me everything")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("tell me everything")
         let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(Foundation.kill(pid, sig) == 0)
         try t.wait("exit \(128 + sig)") { $0.contains("attnchat-exit=\(128 + sig)") }
@@ -225,9 +217,7 @@ struct TUIEndToEndTests {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000"])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
-        try t.type("hi")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("hi")
         try t.keys("F1")
         try t.wait("the help notice") { $0.contains("Commands:") }
         let before = try t.wait("the context growing") { Tmux.statusLine($0).contains("▶") }
@@ -244,9 +234,7 @@ struct TUIEndToEndTests {
         let t = try Tmux.chat(model: TUIModels.endless, args: ["--max-tokens", "4000", "--transcript", transcript])
         defer { t.kill() }
         try t.wait("first screen") { $0.contains("F1 help") }
-        try t.type("hi")
-        try t.keys("Enter")
-        try t.wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+        try t.sendAndWaitForStreaming("hi")
         try t.keys("C-c", "C-c")
         try t.wait("exit 130") { $0.contains("attnchat-exit=130") && !$0.contains("F1 help") }
         // The keys came during the reply: it was cut, not finished.
@@ -386,6 +374,12 @@ final class Tmux {
     }
 
     func type(_ text: String) throws { try run(["send-keys", "-l", text]) }
+    /// Sends a message and waits until its reply streams (▶ in the status bar).
+    func sendAndWaitForStreaming(_ text: String) throws {
+        try type(text)
+        try keys("Enter")
+        try wait("streaming") { $0.contains("▶") && $0.contains("bot> ") }
+    }
     func keys(_ keys: String...) throws { for k in keys { try run(["send-keys", k]) } }
     func paste(_ text: String) throws {
         try run(["set-buffer", text])
