@@ -15,7 +15,8 @@ public struct TrainingProgress: Sendable {
     public var secondsLeft: Double
     /// The latest validation result, if one ran.
     public var validation: EvaluationResult?
-    /// This update was skipped: its loss was above `Trainer.spikeFactor` × `lossAverage`.
+    /// This update was skipped: its loss was above `Trainer.spikeFactor` × `lossAverage` and at
+    /// least `Trainer.spikeMargin` nats above it.
     public var skipped = false
     /// The running average of the loss that spikes are judged by.
     public var lossAverage: Float?
@@ -49,10 +50,10 @@ public final class Trainer {
     /// weights; the margin keeps small losses near 0 from counting as spikes)...
     public static let spikeFactor: Float = 2
     public static let spikeMargin: Float = 1
-    /// Spiking updates skipped in a row so far (saved in checkpoints with `lossAverage`).
-    public private(set) var skippedInARow = 0
     /// ...and this many skips in a row stop the run: the model itself has gone wrong.
     public static let spikeLimit = 5
+    /// Spiking updates skipped in a row so far (saved in checkpoints with `lossAverage`).
+    public private(set) var skippedInARow = 0
     /// Test hook: replaces the loss of an update (by 0-based step) before it is judged.
     var injectLoss: ((Int) -> Float?)?
 
