@@ -2,7 +2,7 @@
 """Generate the training reference fixtures for the Swift `Training` tests.
 
 Writes Tests/TrainingTests/Fixtures/ (relative to the repository root, found from this
-script's location), everything except README.md:
+script's location), everything except README.md and positions/ (Scripts/make-position-fixtures.py):
 
   tiny/config.json, tiny/model.safetensors
         A tiny random GPT-2 (vocab 67, ctx 16, d 32, 2 layers, 4 heads, gelu_new, tied
@@ -102,7 +102,7 @@ def main():
 
     if FIXTURES.exists():
         for child in FIXTURES.iterdir():
-            if child.name == "README.md":
+            if child.name in ("README.md", "positions"):  # positions/ is make-position-fixtures.py's
                 continue
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     FIXTURES.mkdir(parents=True, exist_ok=True)

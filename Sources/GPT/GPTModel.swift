@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 /// A loaded model: config, weights and the fixed tables its position encoding needs.
@@ -5,44 +6,50 @@ import Kernels
 public final class GPTModel: Sendable {
     public let config: GPTConfig
     public let weights: GPTWeights
-    /// (maxT, C) sinusoidal table, for `.sinusoidal` only.
-    let sinusoids: [Float]?
-    /// (maxT, hs/2) rotary cos and sin tables, for `.rope` only.
-    let rotary: (cos: [Float], sin: [Float])?
+    /// The sinusoidal or rotary tables, if the config uses them.
+    let tables: PositionTables
 
     public init(weights: GPTWeights) {
         let config = weights.config
         self.config = config
         self.weights = weights
-        sinusoids = config.positional == .sinusoidal ? sinusoidalTable(positions: config.contextLength, width: config.width) : nil
-        rotary = config.positional == .rope ? rotaryTables(positions: config.contextLength, headSize: config.headSize, theta: config.ropeTheta) : nil
+        tables = PositionTables(config: config)
         Threads.configure()
     }
 }
 
-/// The attention weights of every layer and head for one query token, over the keys it could
-/// see: the side pane's picture of "where this token looked".
+/// The position tables that are not weights, in one allocation the model's parts can point into:
+/// (maxT, C) sinusoids for `.sinusoidal`; (maxT, hs/2) cos and sin for `.rope`.
 ///
-/// A value the UI can hold on another thread while generation goes on.
-public struct AttentionSnapshot: Sendable, Equatable {
-    public let layers: Int
-    public let heads: Int
-    /// Number of keys attended to: the query's position + 1.
-    public let length: Int
-    /// (layers, heads, length) row-major; each (layer, head) row sums to 1.
-    public let weights: [Float]
+/// `@unchecked Sendable`: written once in `init`, only read afterwards.
+final class PositionTables: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<Float>?
+    let sinusoids: UnsafePointer<Float>?
+    let rotary: (cos: UnsafePointer<Float>, sin: UnsafePointer<Float>)?
 
-    public init(layers: Int, heads: Int, length: Int, weights: [Float]) {
-        precondition(weights.count == layers * heads * length)
-        self.layers = layers
-        self.heads = heads
-        self.length = length
-        self.weights = weights
+    init(config c: GPTConfig) {
+        switch c.positional {
+        case .learned:
+            storage = nil
+            sinusoids = nil
+            rotary = nil
+        case .sinusoidal:
+            let table = sinusoidalTable(positions: c.contextLength, width: c.width)
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: table.count)
+            p.initialize(from: table, count: table.count)
+            storage = p
+            sinusoids = UnsafePointer(p)
+            rotary = nil
+        case .rope:
+            let (cos, sin) = rotaryTables(positions: c.contextLength, headSize: c.headSize, theta: c.ropeTheta)
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: cos.count + sin.count)
+            p.initialize(from: cos, count: cos.count)
+            (p + cos.count).initialize(from: sin, count: sin.count)
+            storage = p
+            sinusoids = nil
+            rotary = (UnsafePointer(p), UnsafePointer(p + cos.count))
+        }
     }
 
-    /// The weights of one head over positions 0..<length.
-    public func row(layer: Int, head: Int) -> ArraySlice<Float> {
-        let start = (layer * heads + head) * length
-        return weights[start..<start + length]
-    }
+    deinit { storage?.deallocate() }
 }

@@ -22,11 +22,16 @@ public final class GPTState {
     private let projected: UnsafeMutablePointer<Float>  // (chunk, C)
     private let hidden: UnsafeMutablePointer<Float>  // (chunk, M)
     private let scores: UnsafeMutablePointer<Float>  // (H, chunk, maxT) attention weights of a chunk
-    private let keys: UnsafeMutablePointer<Float>  // (L, maxT, C)
-    private let values: UnsafeMutablePointer<Float>  // (L, maxT, C)
+    let keys: UnsafeMutablePointer<Float>  // (L, maxT, C), after rotary positions
+    let values: UnsafeMutablePointer<Float>  // (L, maxT, C)
     private let latestAttention: UnsafeMutablePointer<Float>  // (L, H, maxT), the last token's rows
     private let logitsBuffer: UnsafeMutablePointer<Float>  // (V)
+    private let ids: UnsafeMutablePointer<Int32>  // (chunk) the chunk's token ids
     private var allocations: [UnsafeMutablePointer<Float>] = []
+    /// The model's parts over its weights, built once.
+    private let transformer: Transformer
+    /// Set while `explain` runs a forward: copies one position's query and head outputs.
+    var probe: AttentionProbe?
 
     public init(model: GPTModel, chunkSize: Int = 128) {
         self.model = model
@@ -52,10 +57,16 @@ public final class GPTState {
         values = buffer(c.layers * maxT * C)
         latestAttention = buffer(c.layers * c.heads * maxT)
         logitsBuffer = buffer(c.vocabSize)
+        ids = .allocate(capacity: T)
+        ids.initialize(repeating: 0, count: T)
         self.allocations = allocations
+        transformer = Transformer(model: model)
     }
 
-    deinit { for p in allocations { p.deallocate() } }
+    deinit {
+        for p in allocations { p.deallocate() }
+        ids.deallocate()
+    }
 
     /// Forgets the context; the buffers are kept.
     public func reset() { length = 0 }
@@ -124,58 +135,62 @@ public final class GPTState {
         return AttentionSnapshot(layers: c.layers, heads: c.heads, length: length, weights: weights)
     }
 
-    /// One chunk of ≤ chunkSize tokens through every block.
+    /// One chunk of ≤ chunkSize tokens through the model's parts (`Transformer.forward`), with
+    /// the stream updated in place and one set of scratch buffers shared by every layer.
     private func forward(
         _ tokens: UnsafeBufferPointer<Int>, allLogits: UnsafeMutablePointer<Float>?,
         fullAttention: (pointer: UnsafeMutablePointer<Float>, total: Int)?
     ) {
-        let c = model.config
-        let w = model.weights
-        let (C, M, H, hs, V, maxT) = (c.width, c.mlpWidth, c.heads, c.headSize, c.vocabSize, c.contextLength)
+        let V = model.config.vocabSize
         let T = tokens.count
-        let p0 = length
+        for t in 0..<T { ids[t] = Int32(tokens[t]) }
+        let workspace = Workspace(state: self, T: T, fullAttention: fullAttention)
+        // Final norm and head only on the rows someone reads.
+        let rows = allLogits == nil ? (T - 1)..<T : 0..<T
+        transformer.forward(
+            tokens: ids, sequences: 1, length: T, startPosition: length, workspace: workspace, headRows: rows,
+            normed: normed, statistics: nil, logits: allLogits ?? logitsBuffer)
+        if let allLogits { logitsBuffer.update(from: allLogits + (T - 1) * V, count: V) }
+        length += T
+    }
 
-        // Embedding: x[t] = wte[token] + position(p0 + t).
-        let wte = w.pointer(w.tokenEmbedding)
-        for t in 0..<T {
-            let row = x + t * C
-            row.update(from: wte + tokens[t] * C, count: C)
-            if let wpe = w.positionEmbedding {
-                residualForward(out: row, a: row, b: w.pointer(wpe) + (p0 + t) * C, count: C)
-            } else if let table = model.sinusoids {
-                table.withUnsafeBufferPointer { residualForward(out: row, a: row, b: $0.baseAddress! + (p0 + t) * C, count: C) }
-            }
+    /// The inference workspace: the stream `x` updated in place, the KV cache per layer, and the
+    /// attention weights of a single token written straight into the capture buffer (so capture
+    /// is free for decode); a chunk's weights go to `scores` and its last rows are copied.
+    private struct Workspace: TransformerWorkspace {
+        unowned let state: GPTState
+        let T: Int
+        let fullAttention: (pointer: UnsafeMutablePointer<Float>, total: Int)?
+
+        func stream(entering layer: Int) -> UnsafeMutablePointer<Float> { state.x }
+
+        func weights(layer l: Int) -> UnsafeMutablePointer<Float> {
+            let c = state.model.config
+            return T == 1 ? state.latestAttention + l * c.heads * c.contextLength : state.scores
         }
 
-        for (l, layer) in w.layers.enumerated() {
-            // Attention sub-block: x += proj(attention(ln_1(x))).
-            layerNormForward(out: normed, inp: x, weight: w.pointer(layer.ln1Weight), bias: w.pointer(layer.ln1Bias), rows: T, C: C, eps: c.layerNormEpsilon)
-            matmulForward(out: qkv, inp: normed, weight: w.pointer(layer.qkvWeight), bias: w.pointer(layer.qkvBias), rows: T, inDim: C, outDim: 3 * C)
-            if let rotary = model.rotary {
-                rotary.cos.withUnsafeBufferPointer { cos in
-                    rotary.sin.withUnsafeBufferPointer { sin in
-                        for part in 0..<2 {  // queries, then keys
-                            rotaryForward(x: qkv + part * C, stride: 3 * C, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos.baseAddress!, sin: sin.baseAddress!)
-                        }
-                    }
-                }
-            }
-            let layerKeys = keys + l * maxT * C
-            let layerValues = values + l * maxT * C
-            for t in 0..<T {
-                (layerKeys + (p0 + t) * C).update(from: qkv + t * 3 * C + C, count: C)
-                (layerValues + (p0 + t) * C).update(from: qkv + t * 3 * C + 2 * C, count: C)
-            }
-            let latest = latestAttention + l * H * maxT
-            // A single token writes its weights straight into the capture buffer: capture is free.
-            let att = T == 1 ? latest : scores
-            attentionForward(
-                out: attnOut, att: att, attStride: maxT, q: qkv, qStride: 3 * C, k: layerKeys, v: layerValues,
-                kvStride: C, T: T, pastLength: p0, heads: H, headSize: hs)
+        func activations(layer l: Int) -> TransformerBlock.Activations {
+            let s = state
+            return TransformerBlock.Activations(
+                normed1: s.normed, statistics1: nil,
+                attention: SelfAttention.Activations(qkv: s.qkv, weights: weights(layer: l), merged: s.attnOut),
+                afterAttention: s.x, normed2: s.normed, statistics2: nil,
+                mlp: MLP.Activations(hidden: s.hidden, activated: s.hidden), sublayer: s.projected)
+        }
+
+        func context(layer l: Int) -> AttentionContext {
+            let c = state.model.config
+            let offset = l * c.contextLength * c.width
+            return .cache(keys: state.keys + offset, values: state.values + offset, pastLength: state.length, length: T, weightStride: c.contextLength)
+        }
+
+        func blockDidRun(layer l: Int) {
+            let c = state.model.config
+            let (H, maxT, p0) = (c.heads, c.contextLength, state.length)
+            let att = weights(layer: l)
             if T > 1 {
-                for h in 0..<H {
-                    (latest + h * maxT).update(from: scores + (h * T + T - 1) * maxT, count: p0 + T)
-                }
+                let latest = state.latestAttention + l * H * maxT
+                for h in 0..<H { (latest + h * maxT).update(from: att + (h * T + T - 1) * maxT, count: p0 + T) }
             }
             if let (full, total) = fullAttention {
                 for h in 0..<H {
@@ -185,27 +200,7 @@ public final class GPTState {
                     }
                 }
             }
-            matmulForward(out: projected, inp: attnOut, weight: w.pointer(layer.attnProjWeight), bias: w.pointer(layer.attnProjBias), rows: T, inDim: C, outDim: C)
-            residualForward(out: x, a: x, b: projected, count: T * C)
-
-            // MLP sub-block: x += c_proj(gelu(c_fc(ln_2(x)))).
-            layerNormForward(out: normed, inp: x, weight: w.pointer(layer.ln2Weight), bias: w.pointer(layer.ln2Bias), rows: T, C: C, eps: c.layerNormEpsilon)
-            matmulForward(out: hidden, inp: normed, weight: w.pointer(layer.fcWeight), bias: w.pointer(layer.fcBias), rows: T, inDim: C, outDim: M)
-            geluForward(out: hidden, inp: hidden, count: T * M)
-            matmulForward(out: projected, inp: hidden, weight: w.pointer(layer.fcProjWeight), bias: w.pointer(layer.fcProjBias), rows: T, inDim: M, outDim: C)
-            residualForward(out: x, a: x, b: projected, count: T * C)
+            state.probe?.capture(layer: l, chunkStart: p0, rows: T, qkv: state.qkv, merged: state.attnOut, width: c.width)
         }
-
-        // Final LayerNorm and the tied LM head: only the rows someone reads.
-        let firstRow = allLogits == nil ? T - 1 : 0
-        let rows = T - firstRow
-        layerNormForward(out: normed, inp: x + firstRow * C, weight: w.pointer(w.lnFinalWeight), bias: w.pointer(w.lnFinalBias), rows: rows, C: C, eps: c.layerNormEpsilon)
-        if let allLogits {
-            matmulTransposedForward(out: allLogits, inp: normed, table: wte, rows: T, C: C, vocab: V)
-            logitsBuffer.update(from: allLogits + (T - 1) * V, count: V)
-        } else {
-            matmulTransposedForward(out: logitsBuffer, inp: normed, table: wte, rows: 1, C: C, vocab: V)
-        }
-        length = p0 + T
     }
 }

@@ -6,8 +6,10 @@ import Kernels
 /// The training forward and backward passes over a (B, T) batch (llm.c's `gpt2_forward` and
 /// `gpt2_backward`): every activation the backward needs is kept, in buffers sized once.
 ///
-/// `backward` walks `forward` in reverse; every gradient is accumulated (+=) into a
-/// `GPTWeights` of the same config, which the caller zeroes between steps.
+/// The forward is `Transformer.forward` — the same parts inference runs — over a workspace
+/// that keeps one set of activations per layer. `backward` walks it in reverse, part by part;
+/// every gradient is accumulated (+=) into a `GPTWeights` of the same config, which the caller
+/// zeroes between steps.
 public final class GPTTrainingPass {
     public let model: GPTModel
     public let B: Int, T: Int
@@ -17,22 +19,24 @@ public final class GPTTrainingPass {
     private let arena: UnsafeMutablePointer<Float>
     private let arenaCount: Int
 
-    private struct LayerActivations {
-        var ln1, ln1Mean, ln1Rstd, qkv, att, attOut, residual2, ln2, ln2Mean, ln2Rstd, fc, fcGelu: UnsafeMutablePointer<Float>
-    }
+    private let transformer: Transformer
     private let residuals: [UnsafeMutablePointer<Float>]  // L+1 of (N, C): the stream entering each block, then the output
-    private let layers: [LayerActivations]
-    private let lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutablePointer<Float>
-    // Backward scratch, reused by every layer.
-    private let dResidual, dC, dQKV, dM1, dM2, dScratchC, attScratch: UnsafeMutablePointer<Float>
+    private let layers: [TransformerBlock.Activations]
+    private let lnf, logits, losses: UnsafeMutablePointer<Float>
+    private let lnfStatistics: Norm.Statistics
+    /// Backward scratch, reused by every layer.
+    private let dResidual, dLnf: UnsafeMutablePointer<Float>
+    private let scratch: TransformerBlock.GradientScratch
     private var inputs: [Int32] = []
     private var targets: [Int32] = []
     private var preparedBackward = false
+    /// The model's parts over the last gradient buffer `backward` was given, built once per buffer.
+    private var gradientParts: (weights: GPTWeights, parts: Transformer)?
     /// Dropout masks, 2L + 1 of (N, C): the embeddings, then per block the attention and MLP
     /// outputs before they join the residual stream. Allocated on first use.
     private var dropoutMasks: UnsafeMutablePointer<Float>?
-    /// Whether the last forward applied dropout (its backward must then apply the masks).
-    private var droppedOut = false
+    /// The dropout of the last forward (its backward must then apply the same masks).
+    private var lastDropout = Dropout.off
 
     public init(model: GPTModel, B: Int, T: Int) {
         precondition(B > 0 && T > 0 && T <= model.config.contextLength, "batch shape does not fit the model")
@@ -41,9 +45,12 @@ public final class GPTTrainingPass {
         self.T = T
         let c = model.config
         let (N, C, M, H, V, L) = (B * T, c.width, c.mlpWidth, c.heads, c.vocabSize, c.layers)
-        let perLayer = 2 * N * C + 2 * N + 3 * N * C + B * H * T * T + 2 * N * C + 2 * N + 2 * N * M
-        let total = (L + 1) * N * C + L * perLayer + N * C + 2 * N + N * V + N
-            + N * C + N * C + 3 * N * C + 2 * N * M + N * C + T * T
+        // Per layer: normed1, qkv, weights, merged, afterAttention, normed2, hidden, activated and
+        // the two norms' statistics. Then the streams, the shared sub-layer output, the final norm,
+        // logits, losses, and the backward's scratch.
+        let perLayer = 7 * N * C + 4 * N + B * H * T * T + 2 * N * M
+        let total = (L + 1) * N * C + L * perLayer + N * C + (N * C + 2 * N) + N * V + N
+            + 2 * N * C + (6 * N * C + 2 * N * M + T * T)
         arenaCount = total
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0, count: total)  // attention stays 0 above the diagonal
@@ -53,25 +60,25 @@ public final class GPTTrainingPass {
             return cursor
         }
         residuals = (0...L).map { _ in take(N * C) }
+        let sublayer = take(N * C)  // shared: a sub-layer's output lives only until it joins the stream
         layers = (0..<L).map { _ in
-            LayerActivations(
-                ln1: take(N * C), ln1Mean: take(N), ln1Rstd: take(N), qkv: take(3 * N * C), att: take(B * H * T * T),
-                attOut: take(N * C), residual2: take(N * C), ln2: take(N * C), ln2Mean: take(N), ln2Rstd: take(N),
-                fc: take(N * M), fcGelu: take(N * M))
+            TransformerBlock.Activations(
+                normed1: take(N * C), statistics1: Norm.Statistics(mean: take(N), rstd: take(N)),
+                attention: SelfAttention.Activations(qkv: take(3 * N * C), weights: take(B * H * T * T), merged: take(N * C)),
+                afterAttention: take(N * C), normed2: take(N * C), statistics2: Norm.Statistics(mean: take(N), rstd: take(N)),
+                mlp: MLP.Activations(hidden: take(N * M), activated: take(N * M)), sublayer: sublayer)
         }
         lnf = take(N * C)
-        lnfMean = take(N)
-        lnfRstd = take(N)
+        lnfStatistics = Norm.Statistics(mean: take(N), rstd: take(N))
         logits = take(N * V)
         losses = take(N)
         dResidual = take(N * C)
-        dC = take(N * C)
-        dQKV = take(3 * N * C)
-        dM1 = take(N * M)
-        dM2 = take(N * M)
-        dScratchC = take(N * C)
-        attScratch = take(T * T)
+        dLnf = take(N * C)
+        scratch = TransformerBlock.GradientScratch(
+            dnormed: take(N * C), dsublayer: take(N * C), dmerged: take(N * C), dqkv: take(3 * N * C),
+            dactivated: take(N * M), dhidden: take(N * M), square: take(T * T))
         precondition(cursor == arena + total)
+        transformer = Transformer(model: model)
     }
 
     deinit {
@@ -92,16 +99,11 @@ public final class GPTTrainingPass {
         public static let off = Dropout(probability: 0, seed: 0)
     }
 
+    /// The mask of dropout site `site` (0: embeddings, 1 + 2l and 2 + 2l: block l's sub-layers).
     private func mask(_ site: Int) -> UnsafeMutablePointer<Float> {
         let size = N * model.config.width
         if dropoutMasks == nil { dropoutMasks = .allocate(capacity: (2 * model.config.layers + 1) * size) }
         return dropoutMasks! + site * size
-    }
-
-    private func dropout(_ x: UnsafeMutablePointer<Float>, site: Int, _ d: Dropout) {
-        guard d.probability > 0 else { return }
-        dropoutForward(x, mask: mask(site), count: N * model.config.width, probability: d.probability,
-                       seed: dropoutSeed(d.seed, site))
     }
 
     /// The per-position losses of the last forward, (B·T), in nats.
@@ -109,6 +111,28 @@ public final class GPTTrainingPass {
 
     /// The logits of the last forward run without `prepareBackward`, (B·T, V).
     public var lastLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: logits, count: N * model.config.vocabSize) }
+
+    /// The training workspace: one stream buffer per layer boundary, one activation set per layer.
+    private struct Workspace: TransformerWorkspace {
+        unowned let pass: GPTTrainingPass
+        let dropout: Dropout
+
+        func stream(entering layer: Int) -> UnsafeMutablePointer<Float> { pass.residuals[layer] }
+        func activations(layer: Int) -> TransformerBlock.Activations { pass.layers[layer] }
+        func context(layer: Int) -> AttentionContext { .sequences(count: pass.B, length: pass.T) }
+        func embeddingDropout(_ x: UnsafeMutablePointer<Float>) {
+            guard dropout.probability > 0 else { return }
+            dropoutForward(x, mask: pass.mask(0), count: pass.N * pass.model.config.width, probability: dropout.probability, seed: dropoutSeed(dropout.seed, 0))
+        }
+        func dropout(layer l: Int) -> TransformerBlock.Dropout? { pass.blockDropout(dropout, layer: l) }
+    }
+
+    private func blockDropout(_ d: Dropout, layer l: Int) -> TransformerBlock.Dropout? {
+        guard d.probability > 0 else { return nil }
+        return TransformerBlock.Dropout(
+            probability: d.probability, attentionMask: mask(1 + 2 * l), attentionSeed: dropoutSeed(d.seed, 1 + 2 * l),
+            mlpMask: mask(2 + 2 * l), mlpSeed: dropoutSeed(d.seed, 2 + 2 * l))
+    }
 
     /// Runs the model over `inputs` and returns the mean cross-entropy against `targets`.
     ///
@@ -118,48 +142,19 @@ public final class GPTTrainingPass {
     ///   - dropout: training-time dropout; `.off` (the default) for evaluation.
     /// - Returns: the mean loss in nats per token.
     public func forward(inputs: [Int32], targets: [Int32], prepareBackward: Bool, dropout d: Dropout = .off) -> Float {
-        let c = model.config
-        let w = model.weights
-        let (N, C, M, H, hs, V) = (self.N, c.width, c.mlpWidth, c.heads, c.headSize, c.vocabSize)
+        let V = model.config.vocabSize
         precondition(inputs.count == N && targets.count == N, "inputs and targets must be (B·T)")
         precondition(inputs.allSatisfy { $0 >= 0 && Int($0) < V } && targets.allSatisfy { $0 >= 0 && Int($0) < V }, "token id out of range")
         self.inputs = inputs
         self.targets = targets
         preparedBackward = prepareBackward
-        droppedOut = d.probability > 0
+        lastDropout = d
 
         inputs.withUnsafeBufferPointer { tokens in
-            if let wpe = w.positionEmbedding {
-                embeddingForward(out: residuals[0], tokens: tokens.baseAddress!, wte: w.pointer(w.tokenEmbedding), positions: w.pointer(wpe), B: B, T: T, C: C)
-            } else if let table = model.sinusoids {
-                table.withUnsafeBufferPointer { embeddingForward(out: residuals[0], tokens: tokens.baseAddress!, wte: w.pointer(w.tokenEmbedding), positions: $0.baseAddress!, B: B, T: T, C: C) }
-            } else {
-                embeddingForward(out: residuals[0], tokens: tokens.baseAddress!, wte: w.pointer(w.tokenEmbedding), positions: nil, B: B, T: T, C: C)
-            }
+            transformer.forward(
+                tokens: tokens.baseAddress!, sequences: B, length: T, startPosition: 0, workspace: Workspace(pass: self, dropout: d),
+                headRows: 0..<N, normed: lnf, statistics: lnfStatistics, logits: logits)
         }
-        dropout(residuals[0], site: 0, d)
-        for (l, p) in w.layers.enumerated() {
-            let a = layers[l]
-            let input = residuals[l]
-            layerNormForward(out: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, inp: input, weight: w.pointer(p.ln1Weight), bias: w.pointer(p.ln1Bias), rows: N, C: C, eps: c.layerNormEpsilon)
-            matmulForward(out: a.qkv, inp: a.ln1, weight: w.pointer(p.qkvWeight), bias: w.pointer(p.qkvBias), rows: N, inDim: C, outDim: 3 * C)
-            for b in 0..<B {
-                let qkv = a.qkv + b * T * 3 * C
-                rotate(qkv, backward: false)
-                attentionForwardGEMM(out: a.attOut + b * T * C, att: a.att + b * H * T * T, qkv: qkv, T: T, heads: H, headSize: hs)
-            }
-            matmulForward(out: dScratchC, inp: a.attOut, weight: w.pointer(p.attnProjWeight), bias: w.pointer(p.attnProjBias), rows: N, inDim: C, outDim: C)
-            dropout(dScratchC, site: 1 + 2 * l, d)
-            residualForward(out: a.residual2, a: input, b: dScratchC, count: N * C)
-            layerNormForward(out: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, inp: a.residual2, weight: w.pointer(p.ln2Weight), bias: w.pointer(p.ln2Bias), rows: N, C: C, eps: c.layerNormEpsilon)
-            matmulForward(out: a.fc, inp: a.ln2, weight: w.pointer(p.fcWeight), bias: w.pointer(p.fcBias), rows: N, inDim: C, outDim: M)
-            geluForward(out: a.fcGelu, inp: a.fc, count: N * M)
-            matmulForward(out: dScratchC, inp: a.fcGelu, weight: w.pointer(p.fcProjWeight), bias: w.pointer(p.fcProjBias), rows: N, inDim: M, outDim: C)
-            dropout(dScratchC, site: 2 + 2 * l, d)
-            residualForward(out: residuals[l + 1], a: a.residual2, b: dScratchC, count: N * C)
-        }
-        layerNormForward(out: lnf, mean: lnfMean, rstd: lnfRstd, inp: residuals[c.layers], weight: w.pointer(w.lnFinalWeight), bias: w.pointer(w.lnFinalBias), rows: N, C: C, eps: c.layerNormEpsilon)
-        matmulTransposedForward(out: logits, inp: lnf, table: w.pointer(w.tokenEmbedding), rows: N, C: C, vocab: V)
         targets.withUnsafeBufferPointer {
             crossEntropyForwardBackward(logits: logits, losses: losses, targets: $0.baseAddress!, rows: N, V: V, scale: 1 / Float(N), writeGradient: prepareBackward)
         }
@@ -172,69 +167,27 @@ public final class GPTTrainingPass {
     /// forward in reverse. Needs a `forward(..., prepareBackward: true)` just before.
     public func backward(into grads: GPTWeights) {
         precondition(preparedBackward, "backward needs forward(prepareBackward: true) first")
-        precondition(grads.config == model.config, "gradients of another shape")
         preparedBackward = false
-        let c = model.config
-        let w = model.weights
-        let (N, C, M, H, hs, V) = (self.N, c.width, c.mlpWidth, c.heads, c.headSize, c.vocabSize)
-        let g = { (offset: Int) in grads.mutablePointer(offset) }
-        // The gradient reaching a dropped-out output: dResidual through that site's mask.
-        let throughMask = { (site: Int) -> UnsafePointer<Float> in
-            guard self.droppedOut else { return UnsafePointer(self.dResidual) }
-            dropoutBackward(dinp: self.dScratchC, dout: self.dResidual, mask: self.mask(site), count: N * C)
-            return UnsafePointer(self.dScratchC)
+        if gradientParts?.weights !== grads {
+            gradientParts = (grads, Transformer(model: model, gradients: grads))
         }
+        let g = gradientParts!.parts
+        let (N, C, L) = (self.N, model.config.width, model.config.layers)
+        let d = lastDropout
 
-        // logits = lnf · wteᵀ; the loss gradient sits in `logits`.
-        dC.update(repeating: 0, count: N * C)
-        matmulTransposedBackward(dinp: dC, dtable: g(w.tokenEmbedding), dout: logits, inp: lnf, table: w.pointer(w.tokenEmbedding), rows: N, C: C, vocab: V)
+        // logits = head(finalNorm(residual[L])); the loss gradient sits in `logits`.
+        dLnf.update(repeating: 0, count: N * C)
+        transformer.head.backward(dinp: dLnf, dlogits: logits, inp: lnf, rows: N, into: g.head)
         dResidual.update(repeating: 0, count: N * C)
-        layerNormBackward(dinp: dResidual, dweight: g(w.lnFinalWeight), dbias: g(w.lnFinalBias), dout: dC, inp: residuals[c.layers], weight: w.pointer(w.lnFinalWeight), mean: lnfMean, rstd: lnfRstd, rows: N, C: C)
-
-        for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            let p = w.layers[l]
-            let a = layers[l]
-            // residual[l+1] = residual2 + c_proj(gelu(c_fc(ln_2(residual2)))): dResidual flows to both.
-            dM1.update(repeating: 0, count: N * M)
-            matmulBackward(dinp: dM1, dweight: g(p.fcProjWeight), dbias: g(p.fcProjBias), dout: throughMask(2 + 2 * l), inp: a.fcGelu, weight: w.pointer(p.fcProjWeight), rows: N, inDim: M, outDim: C)
-            dM2.update(repeating: 0, count: N * M)
-            geluBackward(dinp: dM2, inp: a.fc, dout: dM1, count: N * M)
-            dC.update(repeating: 0, count: N * C)
-            matmulBackward(dinp: dC, dweight: g(p.fcWeight), dbias: g(p.fcBias), dout: dM2, inp: a.ln2, weight: w.pointer(p.fcWeight), rows: N, inDim: C, outDim: M)
-            layerNormBackward(dinp: dResidual, dweight: g(p.ln2Weight), dbias: g(p.ln2Bias), dout: dC, inp: a.residual2, weight: w.pointer(p.ln2Weight), mean: a.ln2Mean, rstd: a.ln2Rstd, rows: N, C: C)
-            // residual2 = residual[l] + c_proj(attention(c_attn(ln_1(residual[l])))).
-            dC.update(repeating: 0, count: N * C)
-            matmulBackward(dinp: dC, dweight: g(p.attnProjWeight), dbias: g(p.attnProjBias), dout: throughMask(1 + 2 * l), inp: a.attOut, weight: w.pointer(p.attnProjWeight), rows: N, inDim: C, outDim: C)
-            dQKV.update(repeating: 0, count: N * 3 * C)
-            for b in 0..<B {
-                attentionBackward(dqkv: dQKV + b * T * 3 * C, dout: dC + b * T * C, qkv: a.qkv + b * T * 3 * C, att: a.att + b * H * T * T, scratch: attScratch, T: T, heads: H, headSize: hs)
-                rotate(dQKV + b * T * 3 * C, backward: true)
-            }
-            dC.update(repeating: 0, count: N * C)
-            matmulBackward(dinp: dC, dweight: g(p.qkvWeight), dbias: g(p.qkvBias), dout: dQKV, inp: a.ln1, weight: w.pointer(p.qkvWeight), rows: N, inDim: C, outDim: 3 * C)
-            layerNormBackward(dinp: dResidual, dweight: g(p.ln1Weight), dbias: g(p.ln1Bias), dout: dC, inp: residuals[l], weight: w.pointer(p.ln1Weight), mean: a.ln1Mean, rstd: a.ln1Rstd, rows: N, C: C)
+        transformer.finalNorm.backward(dinp: dResidual, dout: dLnf, inp: residuals[L], rows: N, statistics: lnfStatistics, into: g.finalNorm)
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            transformer.blocks[l].backward(
+                dstream: dResidual, input: residuals[l], activations: layers[l], sequences: B, length: T,
+                dropout: blockDropout(d, layer: l), scratch: scratch, into: g.blocks[l])
         }
-        if droppedOut { dropoutBackward(dinp: dResidual, dout: dResidual, mask: mask(0), count: N * C) }
+        if d.probability > 0 { dropoutBackward(dinp: dResidual, dout: dResidual, mask: mask(0), count: N * C) }
         inputs.withUnsafeBufferPointer { tokens in
-            embeddingBackward(dwte: g(w.tokenEmbedding), dwpe: w.positionEmbedding.map(g), dout: dResidual, tokens: tokens.baseAddress!, B: B, T: T, C: C)
-        }
-    }
-
-    /// Rotary positions on the queries and keys of one sequence's fused QKV rows (T, 3C), or the
-    /// inverse rotation on their gradients. Nothing for other position encodings.
-    private func rotate(_ qkv: UnsafeMutablePointer<Float>, backward: Bool) {
-        guard let rotary = model.rotary else { return }
-        let c = model.config
-        rotary.cos.withUnsafeBufferPointer { cos in
-            rotary.sin.withUnsafeBufferPointer { sin in
-                for part in 0..<2 {
-                    if backward {
-                        rotaryBackward(dx: qkv + part * c.width, stride: 3 * c.width, T: T, pastLength: 0, heads: c.heads, headSize: c.headSize, cos: cos.baseAddress!, sin: sin.baseAddress!)
-                    } else {
-                        rotaryForward(x: qkv + part * c.width, stride: 3 * c.width, T: T, pastLength: 0, heads: c.heads, headSize: c.headSize, cos: cos.baseAddress!, sin: sin.baseAddress!)
-                    }
-                }
-            }
+            transformer.embeddings.backward(dout: dResidual, tokens: tokens.baseAddress!, sequences: B, length: T, into: g.embeddings)
         }
     }
 }

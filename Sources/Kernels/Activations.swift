@@ -129,3 +129,28 @@ public func geluBackward(dinp: UnsafeMutablePointer<Float>, inp: UnsafePointer<F
         }
     }
 }
+
+/// The gated activation of Llama's MLP (SwiGLU, Shazeer 2020): out = silu(gate) ⊙ up, with
+/// silu(x) = x·σ(x). `out` may alias either input.
+///
+/// - Parameters: out, gate, up: (count).
+public func swigluForward(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        let g = gate.vector(at: i)
+        out.storeVector(g / (1 + vectorExp(-g)) * up.vector(at: i), at: i)
+        i += 16
+    }
+    while i < n {
+        out[i] = gate[i] / (1 + expf(-gate[i])) * up[i]
+        i += 1
+    }
+}
+
+/// The reference for `swigluForward`, in Double.
+public func swigluForwardNaive(out: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n {
+        let g = Double(gate[i])
+        out[i] = Float(g / (1 + exp(-g)) * Double(up[i]))
+    }
+}

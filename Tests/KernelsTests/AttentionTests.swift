@@ -34,7 +34,7 @@ import Testing
         var loopOut = [Float](repeating: 0, count: T * C), gemmOut = loopOut
         var loopAtt = [Float](repeating: 0, count: H * T * T), gemmAtt = [Float](repeating: .nan, count: H * T * T)
         attentionForward(out: &loopOut, att: &loopAtt, attStride: T, q: qkv, qStride: 3 * C, k: Array(qkv[C...]), v: Array(qkv[(2 * C)...]), kvStride: 3 * C, T: T, pastLength: 0, heads: H, headSize: hs)
-        attentionForwardGEMM(out: &gemmOut, att: &gemmAtt, qkv: qkv, T: T, heads: H, headSize: hs)
+        attentionForwardGEMM(out: &gemmOut, att: &gemmAtt, q: qkv, qStride: 3 * C, k: Array(qkv[C...]), v: Array(qkv[(2 * C)...]), kvStride: 3 * C, T: T, heads: H, headSize: hs)
         #expect(maxError(gemmOut, loopOut) < 1e-5)
         #expect(maxError(gemmAtt, loopAtt) < 1e-6)  // including the zeros above the diagonal
     }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// One head's self-attention for one query position, step by step, on the numbers generation
+/// computed: what `attnchat explain` prints. Positions are 0-based here.
+public struct AttentionExplanation: Sendable, Equatable {
+    public let layer: Int
+    public let head: Int
+    /// The query's position.
+    public let position: Int
+    /// Tokens in the prompt; positions `position+1..<tokenCount` are the ones the mask removes.
+    public let tokenCount: Int
+    /// (hs): the head's query at `position`, after rotary positions if the model uses them.
+    public let query: [Float]
+    /// (position + 1, hs): the head's key and value of every visible position.
+    public let keys: [[Float]]
+    public let values: [[Float]]
+    /// (position + 1): q·k for every visible key.
+    public let scores: [Float]
+    /// 1/√hs.
+    public let scale: Float
+    /// (position + 1): scores · scale.
+    public let scaled: [Float]
+    /// The positions the causal mask removes (score −∞, weight exactly 0): every later one.
+    public var maskedPositions: Range<Int> { (position + 1)..<tokenCount }
+    /// (position + 1): softmax of `scaled`, computed here step by step.
+    public let weights: [Float]
+    /// (hs): the head's output as the model computed it during the forward — the weighted sum
+    /// of `values` by the model's own attention weights.
+    public let output: [Float]
+}
+
+/// Copies, during one forward, the fused Q/K/V row and the merged head outputs of one position
+/// at one layer.
+final class AttentionProbe {
+    let layer: Int
+    let position: Int
+    private(set) var qkvRow: [Float] = []
+    private(set) var mergedRow: [Float] = []
+
+    init(layer: Int, position: Int) {
+        self.layer = layer
+        self.position = position
+    }
+
+    func capture(layer l: Int, chunkStart p0: Int, rows T: Int, qkv: UnsafePointer<Float>, merged: UnsafePointer<Float>, width C: Int) {
+        guard l == layer, (p0..<(p0 + T)).contains(position) else { return }
+        let r = position - p0
+        qkvRow = Array(UnsafeBufferPointer(start: qkv + r * 3 * C, count: 3 * C))
+        mergedRow = Array(UnsafeBufferPointer(start: merged + r * C, count: C))
+    }
+}
+
+extension GPTState {
+    /// Runs `tokens` through the model (the ordinary prefill: same parts, same KV cache) and
+    /// takes apart the attention of `head` in `layer` for the query at `position`.
+    ///
+    /// The state is reset first and holds the prompt afterwards.
+    /// - Parameters: layer, head, position: 0-based, within the model and the prompt.
+    /// - Throws: `GPTError` for ids out of range or a prompt longer than the context.
+    public func explainAttention(tokens: [Int], layer: Int, head: Int, position: Int) throws(GPTError) -> AttentionExplanation {
+        let c = model.config
+        precondition((0..<c.layers).contains(layer) && (0..<c.heads).contains(head) && (0..<tokens.count).contains(position))
+        let (C, hs, maxT) = (c.width, c.headSize, c.contextLength)
+        reset()
+        let probe = AttentionProbe(layer: layer, position: position)
+        self.probe = probe
+        defer { self.probe = nil }
+        try prefill(tokens)
+
+        let query = Array(probe.qkvRow[(head * hs)..<((head + 1) * hs)])
+        let layerKeys = keys + layer * maxT * C, layerValues = values + layer * maxT * C
+        let visible = 0...position
+        let keyRows = visible.map { j in Array(UnsafeBufferPointer(start: layerKeys + j * C + head * hs, count: hs)) }
+        let valueRows = visible.map { j in Array(UnsafeBufferPointer(start: layerValues + j * C + head * hs, count: hs)) }
+        let scale = 1 / Float(hs).squareRoot()
+        let scores = keyRows.map { k in Float(zip(query, k).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) }
+        let scaled = scores.map { $0 * scale }
+        let top = Double(scaled.max()!)
+        let exps = scaled.map { exp(Double($0) - top) }
+        let total = exps.reduce(0, +)
+        return AttentionExplanation(
+            layer: layer, head: head, position: position, tokenCount: tokens.count, query: query, keys: keyRows,
+            values: valueRows, scores: scores, scale: scale, scaled: scaled, weights: exps.map { Float($0 / total) },
+            output: Array(probe.mergedRow[(head * hs)..<((head + 1) * hs)]))
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+@testable import GPT
+
+/// `GPTState.explainAttention`: the steps it shows are the attention generation computes.
+@Suite struct ExplainTests {
+    static let tokens = ForwardConsistencyTests.tokens
+
+    @Test(arguments: GPTConfig.Positional.allCases)
+    func weightsEqualTheCaptureOfGeneration(positional: GPTConfig.Positional) throws {
+        let model = ForwardConsistencyTests.model(positional)
+        let c = model.config
+        let T = Self.tokens.count
+        var full = [Float](repeating: 0, count: c.layers * c.heads * T * T)
+        try full.withUnsafeMutableBufferPointer { _ = try GPTState(model: model, chunkSize: 5).prefill(Self.tokens, fullAttention: $0) }
+        let state = GPTState(model: model, chunkSize: 5)
+        for (l, h, p) in [(0, 0, 0), (1, 2, 7), (0, 1, T - 1), (1, 0, T - 1)] {
+            let e = try state.explainAttention(tokens: Self.tokens, layer: l, head: h, position: p)
+            let captured = Array(full[(((l * c.heads + h) * T + p) * T)...].prefix(p + 1))
+            #expect(worst(e.weights, captured) < 1e-5)
+            #expect(e.keys.count == p + 1 && e.values.count == p + 1 && e.query.count == c.headSize)
+            #expect(e.maskedPositions == (p + 1)..<T)
+            #expect(zip(e.scaled, e.scores).allSatisfy { abs($0 - $1 * e.scale) <= 1e-6 * max(1, abs($0)) })
+            #expect(abs(e.scale - 1 / Float(c.headSize).squareRoot()) < 1e-7)
+            // The head's output, as the forward computed it, is the weighted sum of the values.
+            let sum = (0..<c.headSize).map { d in (0...p).reduce(Float(0)) { $0 + e.weights[$1] * e.values[$1][d] } }
+            #expect(worst(e.output, sum) < 1e-5)
+        }
+        // The state holds the prompt afterwards, like a prefill.
+        #expect(state.length == T)
+    }
+
+    @Test func weightsEqualPyTorchOutputAttentions() throws {
+        let (model, _) = try GPTModel.load(path: Fixtures.path("tiny-odd"))
+        let sequence = try #require(try Fixtures.expected("tiny-odd").sequences.first)
+        #expect(sequence.attentionRows == "all")
+        let state = GPTState(model: model)
+        let T = sequence.inputIDs.count
+        for l in 0..<model.config.layers {
+            for h in 0..<model.config.heads {
+                for p in [0, T / 2, T - 1] {
+                    let e = try state.explainAttention(tokens: sequence.inputIDs, layer: l, head: h, position: p)
+                    let reference = Array(sequence.attentions[l][h][p].prefix(p + 1))
+                    #expect(worst(e.weights, reference) < 1e-5, "layer \(l) head \(h) position \(p)")
+                }
+            }
+        }
+    }
+}
