@@ -27,6 +27,24 @@ public struct AttentionExplanation: Sendable, Equatable {
     /// (hs): the head's output as the model computed it during the forward — the weighted sum
     /// of `values` by the model's own attention weights.
     public let output: [Float]
+
+    public init(
+        layer: Int, head: Int, position: Int, tokenCount: Int, query: [Float], keys: [[Float]], values: [[Float]],
+        scores: [Float], scale: Float, scaled: [Float], weights: [Float], output: [Float]
+    ) {
+        self.layer = layer
+        self.head = head
+        self.position = position
+        self.tokenCount = tokenCount
+        self.query = query
+        self.keys = keys
+        self.values = values
+        self.scores = scores
+        self.scale = scale
+        self.scaled = scaled
+        self.weights = weights
+        self.output = output
+    }
 }
 
 /// Copies, during one forward, the fused Q/K/V row and the merged head outputs of one position

@@ -47,6 +47,14 @@ public final class ChatUI {
     private var showPane = true
     private var layer = 0, head = 0
     private var grid = false
+    /// The explain view: the selected head's attention step by step for the shown token.
+    private var explainView = false
+    /// The last explanation computed, and for which (context length, layer, head, position).
+    private var explained: (key: [Int], value: AttentionExplanation)?
+    /// A state of its own for the explain view, made on first use; the conversation's state
+    /// belongs to the generation thread.
+    private var explainState: GPTState?
+    private let model: GPTModel
     /// Generated token shown in the pane (0-based); nil follows the latest.
     private var scrubIndex: Int?
     private var pieceCache: [Int: String] = [:]
@@ -64,6 +72,7 @@ public final class ChatUI {
         transcript = TranscriptView(ascii: false)
         layers = session.model.config.layers
         heads = session.model.config.heads
+        model = session.model
     }
 
     /// Runs until the user quits; nil when curses cannot start on this terminal (the caller
@@ -293,7 +302,12 @@ public final class ChatUI {
         case "F": adjust("frequency-penalty") { $0.frequencyPenalty = ($0.frequencyPenalty + 0.1).rounded2 }
         case "p": adjust("presence-penalty") { $0.presencePenalty = max(0, $0.presencePenalty - 0.1).rounded2 }
         case "P": adjust("presence-penalty") { $0.presencePenalty = ($0.presencePenalty + 0.1).rounded2 }
-        case "g": grid.toggle()
+        case "g":
+            grid.toggle()
+            if grid { explainView = false }
+        case "e":
+            explainView.toggle()
+            if explainView { grid = false }
         case "c": transcript.colourByProbability.toggle()
         case "a": showAlternatives()
         case ",":
@@ -468,6 +482,7 @@ public final class ChatUI {
     }
 
     private func drawPane(_ rect: Rect) {
+        if explainView { return drawExplanation(rect) }
         let count = worker.record.count
         let view = worker.record.view(at: scrubIndex)
         let shown = view.map { pieces(of: $0.context) } ?? []
@@ -475,6 +490,47 @@ public final class ChatUI {
             snapshot: view?.snapshot, pieces: shown, layer: layer, head: head, grid: grid,
             scrub: scrubIndex.map { (min($0, count - 1) + 1, count) }, probability: view?.info?.probability)
         let (title, rows) = AttentionPane.render(model, width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
+        curses.box(rect, title: title)
+        for (i, row) in rows.enumerated() {
+            curses.draw(row, row: rect.row + 1 + i, col: rect.col + 1, width: rect.width - 2)
+        }
+    }
+}
+
+extension ChatUI {
+    /// The explain view of the shown token: computed with the model's ordinary forward over the
+    /// whole context (so the mask visibly removes a scrubbed token's later tokens), once per
+    /// token, layer and head. Not while a reply streams: the explanation's forward would
+    /// compete with the reply for the cores.
+    private func drawExplanation(_ rect: Rect) {
+        let count = worker.record.count
+        let scrub = scrubIndex.map { (min($0, count - 1) + 1, count) }
+        var pending = "(waiting for a reply)"
+        var shown: [String] = []
+        var explanation: AttentionExplanation?
+        if let view = worker.record.view(at: scrubIndex) {
+            let context = worker.record.context
+            shown = pieces(of: context[...])
+            let key = [context.count, layer, head, view.snapshot.length - 1]
+            if let cached = explained, cached.key == key {
+                explanation = cached.value
+            } else if streaming {
+                pending = "(explain shows the token when the reply ends)"
+            } else {
+                let state = explainState ?? GPTState(model: model)
+                explainState = state
+                do {
+                    let e = try state.explainAttention(tokens: context, layer: layer, head: head, position: view.snapshot.length - 1)
+                    explained = (key, e)
+                    explanation = e
+                } catch {
+                    pending = "(cannot explain: \(error))"
+                }
+            }
+        }
+        let (title, rows) = ExplainPane.render(
+            explanation, pending: pending, pieces: shown, layers: layers, heads: heads, scrub: scrub,
+            width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
         curses.box(rect, title: title)
         for (i, row) in rows.enumerated() {
             curses.draw(row, row: rect.row + 1 + i, col: rect.col + 1, width: rect.width - 2)

@@ -157,6 +157,9 @@ final class ReplyRecord: Sendable {
         }
     }
 
+    /// The context ids: the prompt, then every generated token.
+    var context: [Int] { box.withLock { $0.context } }
+
     /// The sampler report of the last generated token.
     var lastInfo: TokenInfo? { box.withLock { $0.infos.last } }
 }

@@ -55,7 +55,7 @@ public enum StatusText {
     /// The keys, most important first; the help line shows as many as fit.
     public static let keyHints: [String] = [
         "F1 help", "F2/F3 temp", "F4/F5 top-k", "F6/F7 top-p", "F8/F9 min-p", "F10/F11 repeat",
-        "M-f/F freq", "M-p/P presence", "M-h/l head", "M-j/k layer", "M-g grid", "M-,/. scrub", "M-c colour", "M-a alts",
+        "M-f/F freq", "M-p/P presence", "M-h/l head", "M-j/k layer", "M-g grid", "M-e explain", "M-,/. scrub", "M-c colour", "M-a alts",
         "PgUp/PgDn scroll", "^C stop", "^D quit",
     ]
 
@@ -79,6 +79,7 @@ public enum StatusText {
           F10/F11 repeat-penalty -/+0.05 · M-f/M-F frequency-penalty -/+0.1 · M-p/M-P presence-penalty -/+0.1
           F12 hide/show the attention pane
           M-h/M-l previous/next head · M-j/M-k next/previous layer · M-g grid of all layers x heads
+          M-e explain: the selected head's attention step by step (q.k, scale, mask, softmax, w.v)
           M-, / M-. scrub back/forward through the last reply's tokens (M-/ back to live)
           M-c colour tokens by probability · M-a top alternatives of the last (or scrubbed) token
           PgUp/PgDn scroll · ^C stop the reply (at an empty prompt: quit) · ^D quit

@@ -69,6 +69,27 @@ struct TUIEndToEndTests {
         try t.wait("scrubbing") { $0.contains("tok 7/8") }
     }
 
+    /// Alt-e switches the pane to the explain view of the selected layer and head; scrubbing
+    /// moves it to an earlier token, whose later tokens the mask then removes.
+    @Test func explainViewFollowsTheHeadAndTheScrubbedToken() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8", "--seed", "2"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("what do you see?")
+        try t.keys("Enter")
+        try t.wait("a reply") { $0.contains("■") && $0.contains("L1/2 H1/2") && !$0.contains("- tok/s") }
+        try t.keys("M-e")
+        let live = try t.wait("the explain view") { $0.contains("L1/2 H1/2 explain live") }
+        #expect(live.contains("q.k → x0.") && live.contains("mask: none (the query is last)") && live.contains("out "), "\(Tmux.pane(live))")
+        try t.keys("M-l")
+        try t.wait("head 2") { $0.contains("L1/2 H2/2 explain live") }
+        try t.keys("M-,", "M-,")
+        let scrubbed = try t.wait("an earlier token") { $0.contains("explain tok 6/8") }
+        #expect(scrubbed.contains("come later, weight 0"), "\(Tmux.pane(scrubbed))")
+        try t.keys("M-e")
+        try t.wait("the weights again") { $0.contains("L1/2 H2/2 tok 6/8") }
+    }
+
     /// Resizing while a reply streams (to 1x1, too small, narrow, and back) never stops the UI:
     /// the reply goes on streaming and the full layout comes back.
     @Test func resizeWhileAReplyStreams() throws {
