@@ -2,8 +2,11 @@
 /// named views. Layout and names follow Hugging Face's GPT-2: matrices are stored (in, out) as
 /// its `Conv1D` does, so a checkpoint is copied in without transposing.
 ///
-/// Immutable once loaded; the class is `@unchecked Sendable` because nothing writes to `storage`
-/// after `init` returns except the loaders in this module, before the value is shared.
+/// Immutable once shared. Only two kinds of code write to `storage`: the loaders and initialisers
+/// in this module, before the value is shared, and the trainer, which owns the weights while it
+/// trains (no other thread runs the model then). The trainer's writes go through the
+/// `@_spi(Training)` methods, so every file that mutates weights says so with
+/// `@_spi(Training) import GPT`; that is what makes `@unchecked Sendable` hold.
 public final class GPTWeights: @unchecked Sendable {
     /// One parameter tensor: where it starts in `storage`, its shape, and its Hugging Face name
     /// (without the optional `transformer.` prefix).
@@ -102,8 +105,8 @@ public final class GPTWeights: @unchecked Sendable {
         try body(UnsafeBufferPointer(start: storage + tensor.offset, count: tensor.count))
     }
 
-    /// Write access to one tensor's values; only for loaders and initialisers, before sharing.
-    public func withMutableTensor<R>(_ tensor: Tensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    /// Write access to one tensor's values; for the trainer and tests, before sharing.
+    @_spi(Training) public func withMutableTensor<R>(_ tensor: Tensor, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeMutableBufferPointer(start: storage + tensor.offset, count: tensor.count))
     }
 
@@ -114,7 +117,7 @@ public final class GPTWeights: @unchecked Sendable {
 
     /// Every parameter as one flat buffer, in `tensors` order, for optimisers and gradient
     /// buffers. Only while no other thread runs the model.
-    public func withMutableStorage<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    @_spi(Training) public func withMutableStorage<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeMutableBufferPointer(start: storage, count: count))
     }
 
@@ -129,9 +132,16 @@ public final class GPTWeights: @unchecked Sendable {
     /// A pointer to the parameter at `offset`.
     @inlinable func pointer(_ offset: Int) -> UnsafePointer<Float> { UnsafePointer(storage + offset) }
 
-    /// GPT-2's initialisation, seeded: weights N(0, std), the residual projections scaled by
-    /// 1/√(2·layers), biases 0, LayerNorm weights 1. Used for new models, tests and benchmarks.
-    public func initialiseRandomly(seed: UInt64, std: Float = 0.02) {
+    /// New parameters for `config` (already validated) with GPT-2's initialisation, seeded:
+    /// weights N(0, std), the residual projections scaled by 1/√(2·layers), biases 0, LayerNorm
+    /// weights 1. For new models, tests and benchmarks.
+    public convenience init(config: GPTConfig, seed: UInt64, std: Float = 0.02) {
+        self.init(config: config)
+        initialiseRandomly(seed: seed, std: std)
+    }
+
+    /// Redraws every parameter as `init(config:seed:std:)` does.
+    @_spi(Training) public func initialiseRandomly(seed: UInt64, std: Float = 0.02) {
         var rng = SplitMix64(seed: seed)
         for t in tensors {
             let isBias = t.name.hasSuffix(".bias")

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import GPT
+@_spi(Training) import GPT  // the trainer owns the weights and updates them in place
 import Kernels
 
 /// What the trainer reports after every update.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GPT
+@_spi(Training) import GPT  // the training benchmark steps the optimiser
 import JSON
 import Kernels
 import SIMDMath
@@ -61,9 +61,7 @@ struct BenchCommand: ParsableCommand {
         if let model {
             gpt = try GPTModel.load(path: model).model
         } else {
-            let weights = GPTWeights(config: shape.config)
-            weights.initialiseRandomly(seed: 1)
-            gpt = GPTModel(weights: weights)
+            gpt = GPTModel(weights: GPTWeights(config: shape.config, seed: 1))
         }
         let c = gpt.config
         guard promptTokens + newTokens <= c.contextLength else {
@@ -122,8 +120,7 @@ struct BenchCommand: ParsableCommand {
     /// 12·L·T·C per token, as llm.c counts them) against OpenBLAS's measured SGEMM peak.
     private func runTraining() throws {
         let config = shape.config
-        let weights = GPTWeights(config: config)
-        weights.initialiseRandomly(seed: 1)
+        let weights = GPTWeights(config: config, seed: 1)
         let model = GPTModel(weights: weights)
         let T = config.contextLength
         let pass = GPTTrainingPass(model: model, B: batch, T: T)

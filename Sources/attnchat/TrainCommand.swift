@@ -164,9 +164,7 @@ struct TrainCommand: ParsableCommand {
             settings.seed = seed
             settings.evalEvery = evalEvery ?? file?.evalEvery ?? 250
             settings.checkpointEvery = checkpointEvery ?? file?.checkpointEvery ?? 250
-            let weights = GPTWeights(config: config)
-            weights.initialiseRandomly(seed: seed)
-            model = GPTModel(weights: weights)
+            model = GPTModel(weights: GPTWeights(config: config, seed: seed))
         }
 
         let start = DispatchTime.now().uptimeNanoseconds

@@ -1,5 +1,5 @@
 import Foundation
-import GPT
+@_spi(Training) import GPT
 import Testing
 
 /// Models over the default 4,096-token vocabulary, made on the fly and saved as attnchat files.

@@ -1,5 +1,5 @@
 import Foundation
-import GPT
+@_spi(Training) import GPT
 import Testing
 
 /// The full-screen UI, end to end: the real binary in a tmux pane, driven by send-keys and read

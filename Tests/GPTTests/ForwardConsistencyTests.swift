@@ -1,5 +1,5 @@
 import Testing
-@testable import GPT
+@_spi(Training) @testable import GPT
 
 @Suite struct ForwardConsistencyTests {
     static func model(_ positional: GPTConfig.Positional, seed: UInt64 = 3) -> GPTModel {

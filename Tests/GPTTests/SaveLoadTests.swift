@@ -1,7 +1,7 @@
 import Foundation
 import Safetensors
 import Testing
-@testable import GPT
+@_spi(Training) @testable import GPT
 
 @Suite struct SaveLoadTests {
     static func temporaryPath(_ name: String) -> String {

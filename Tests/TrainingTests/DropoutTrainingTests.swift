@@ -1,4 +1,4 @@
-import GPT
+@_spi(Training) import GPT
 import Testing
 @testable import Training
 

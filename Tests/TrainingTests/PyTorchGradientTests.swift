@@ -1,5 +1,5 @@
 import Foundation
-import GPT
+@_spi(Training) import GPT
 import JSON
 import Safetensors
 import Testing
