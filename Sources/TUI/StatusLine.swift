@@ -78,8 +78,7 @@ public enum StatusText {
           F2/F3 temperature -/+0.1 · F4/F5 top-k -/+5 · F6/F7 top-p -/+0.05 · F8/F9 min-p -/+0.01
           F10/F11 repeat-penalty -/+0.05 · M-f/M-F frequency-penalty -/+0.1 · M-p/M-P presence-penalty -/+0.1
           F12 hide/show the attention pane
-          M-h/M-l previous/next head · M-j/M-k next/previous layer · M-g grid of all layers x heads
-          M-e explain: the selected head's attention step by step (q.k, scale, mask, softmax, w.v)
+          M-h/M-l previous/next head · M-j/M-k next/previous layer · M-g grid · M-e explain the head
           M-, / M-. scrub back/forward through the last reply's tokens (M-/ back to live)
           M-c colour tokens by probability · M-a top alternatives of the last (or scrubbed) token
           PgUp/PgDn scroll · ^C stop the reply (at an empty prompt: quit) · ^D quit

@@ -62,8 +62,9 @@ struct TUIEndToEndTests {
         let layer2 = try t.wait("layer 2") { $0.contains("L2/2 H2/2") }
         #expect(Tmux.pane(layer2) != Tmux.pane(head2))
         try t.keys("M-g")
-        let grid = try t.wait("the grid") { $0.contains("grid 2x2") }
-        for label in ["L1H1", "L1H2", "L2H1", ">L2H2"] { #expect(grid.contains(label), "\(label)") }
+        // Wait for the whole frame: a capture can land between the title and the rows.
+        let labels = ["L1H1", "L1H2", "L2H1", ">L2H2"]
+        try t.wait("the grid") { screen in screen.contains("grid 2x2") && labels.allSatisfy { screen.contains($0) } }
         // Scrub back through the reply's tokens.
         try t.keys("M-g", "M-,")
         try t.wait("scrubbing") { $0.contains("tok 7/8") }
