@@ -1,7 +1,11 @@
+import GPT
 import JSON
 
 /// The settings of a training run. Saved in every checkpoint; a resumed run uses the saved ones,
 /// which is what makes k steps + resume + (n − k) steps equal n steps.
+///
+/// `RunSettings()` holds the defaults of `attnchat train`: the command and its help read them
+/// from here (as they read the model's from `ModelShape()`).
 public struct RunSettings: Sendable, Equatable {
     /// Sequences per micro-batch (B); positions per sequence is the model's context length.
     public var batch = 16
@@ -9,7 +13,8 @@ public struct RunSettings: Sendable, Equatable {
     public var accumulation = 1
     /// Updates in the whole run.
     public var steps = 2000
-    public var schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 100, totalSteps: 2000)
+    /// Peak learning rate, warmup updates, then a cosine down to `floor` × peak at `steps`.
+    public var schedule: LearningRateSchedule
     public var adam = AdamW.Hyperparameters()
     /// Global gradient-norm limit; 0 turns clipping off.
     public var clip: Float = 1.0
@@ -22,7 +27,9 @@ public struct RunSettings: Sendable, Equatable {
     /// Checkpoint every this many updates (and at the end, and on Ctrl-C).
     public var checkpointEvery = 250
 
-    public init() {}
+    public init() {
+        schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 100, totalSteps: steps)
+    }
 
     var json: JSONValue {
         .object([
@@ -56,6 +63,27 @@ public struct RunSettings: Sendable, Equatable {
         self.seed = UInt64(bitPattern: seed)
         evalEvery = ev
         checkpointEvery = ck
+    }
+}
+
+/// The shape of the model a new run trains (`--layers`, `--heads`, `--width`, `--context`,
+/// `--positional`); `ModelShape()` is the default, the default chat model's shape.
+public struct ModelShape: Sendable, Equatable {
+    /// Transformer blocks.
+    public var layers = 4
+    /// Attention heads per block.
+    public var heads = 4
+    /// Residual width (C).
+    public var width = 256
+    /// Context length in tokens (T).
+    public var context = 256
+    public var positional = GPTConfig.Positional.learned
+
+    public init() {}
+
+    /// The model's config for a tokenizer of `vocabSize` tokens (the MLP 4× the width).
+    public func config(vocabSize: Int) -> GPTConfig {
+        GPTConfig(vocabSize: vocabSize, contextLength: context, layers: layers, heads: heads, width: width, positional: positional)
     }
 }
 
