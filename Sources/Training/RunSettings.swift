@@ -1,3 +1,4 @@
+import Corpus
 import GPT
 import JSON
 
@@ -94,6 +95,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case checkpoint(path: String, reason: String)
     /// A malformed line of a JSONL corpus.
     case badCorpus(path: String, line: Int, reason: String)
+    /// A corpus file that cannot be read, or a `dataset.json` that is malformed.
+    case corpus(CorpusError)
     /// A resume whose model or tokenizer differs from the checkpoint's.
     case resumeMismatch(path: String, field: String, checkpoint: String, requested: String)
     /// The loss became NaN or infinite; the last good checkpoint is kept.
@@ -115,6 +118,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(reason)"
         case .badCorpus(let path, let line, let reason):
             return "\(path): line \(line): \(reason)"
+        case .corpus(let error):
+            return error.description
         case .resumeMismatch(let path, let field, let old, let new):
             return "\(path): cannot resume: \(field) is \(old) in the checkpoint but \(new) now"
         case .nonFiniteLoss(let step, let last):
@@ -135,6 +140,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .output: return 74
         case .configNotFound: return 66
+        case .corpus(let error): return error.exitCode
         default: return 65
         }
     }
