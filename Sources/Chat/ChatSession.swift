@@ -1,10 +1,10 @@
 import Dispatch
 import GPT
-import Sampling
 import Tokenizer
 
-/// A conversation with a model: the turns, the KV cache that holds them, and the loop that
-/// generates a reply token by token, reporting each step as a `ChatEvent`.
+/// A conversation with a model: the turns, the KV cache that holds them, and each reply
+/// generated token by token by the token loop (`TokenGenerator`), every step reported as a
+/// `ChatEvent`.
 ///
 /// Context: a reply needs room. When the turns plus `replyReserve` tokens would not fit the
 /// model's window, the oldest whole turns leave the window (they stay in `turns` and in the
