@@ -31,18 +31,20 @@ let package = Package(
         // A strict JSON parser (duplicate keys, line/column errors) for headers, configs, corpora.
         .target(name: "JSON"),
         // safetensors read (memory-mapped, validated before any allocation) and atomic write.
-        // Atomic file replacement (temp file, fsync, rename, fsync the directory) for checkpoints and transcripts.
+        // Atomic file replacement (temp file, fsync, rename, fsync the directory) for checkpoints and
+        // transcripts; whole-file reads with one wording of their failures (vocabularies, corpora).
         .target(name: "FileIO"),
         .target(name: "Safetensors", dependencies: ["JSON", "FileIO"]),
         .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
         .target(name: "Sampling", dependencies: ["SIMDMath"], swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
-        .target(name: "Tokenizer", dependencies: ["JSON"], swiftSettings: simdBaseline),
+        .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
-        .target(name: "Corpus", dependencies: ["JSON"]),
+        .target(name: "Corpus", dependencies: ["JSON", "FileIO"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
-        // Chat template, history and context window, the streaming generation loop, live settings.
+        // Chat template, history and context window, the token loop (also generate's), slash
+        // commands (both front ends'), live settings.
         .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO"], swiftSettings: simdBaseline),
         // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.

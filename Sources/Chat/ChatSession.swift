@@ -1,10 +1,10 @@
 import Dispatch
 import GPT
-import Sampling
 import Tokenizer
 
-/// A conversation with a model: the turns, the KV cache that holds them, and the loop that
-/// generates a reply token by token, reporting each step as a `ChatEvent`.
+/// A conversation with a model: the turns, the KV cache that holds them, and each reply
+/// generated token by token by the token loop (`TokenGenerator`), every step reported as a
+/// `ChatEvent`.
 ///
 /// Context: a reply needs room. When the turns plus `replyReserve` tokens would not fit the
 /// model's window, the oldest whole turns leave the window (they stay in `turns` and in the
@@ -25,11 +25,8 @@ public final class ChatSession {
     /// Index of the first turn still inside the context window.
     public private(set) var windowStart = 0
 
-    private let state: GPTState
-    /// The tokens whose keys and values are in `state` (state.length == cached.count).
-    private var cached: [Int] = []
-    private var sampler: Sampler
-    private var appliedSettings: SamplingSettings
+    /// The KV cache, the sampler and the token loop (shared with `attnchat generate`).
+    private let generator: TokenGenerator
 
     /// - Throws: `ChatError` if the tokenizer cannot render the template or does not fit the model.
     public init(model: GPTModel, tokenizer: BPETokenizer, settings: LiveSettings, maxReplyTokens: Int = 256) throws(ChatError) {
@@ -40,10 +37,8 @@ public final class ChatSession {
         self.model = model
         self.settings = settings
         self.maxReplyTokens = maxReplyTokens
-        state = GPTState(model: model)
-        appliedSettings = settings.value
         do {
-            sampler = try Sampler(settings: appliedSettings, validCount: tokenizer.vocabularySize)
+            generator = try TokenGenerator(model: model, tokenizer: tokenizer, settings: settings)
         } catch {
             throw .invalidSettings(error.description)
         }
@@ -53,18 +48,17 @@ public final class ChatSession {
     var replyReserve: Int { min(maxReplyTokens, model.config.contextLength / 2) }
 
     /// Tokens in the context window now.
-    public var contextUsed: Int { state.length }
+    public var contextUsed: Int { generator.contextUsed }
 
     /// The token ids in the context window now (prompt and reply so far), oldest first: what an
     /// attention snapshot's positions refer to.
-    public var contextTokens: [Int] { cached }
+    public var contextTokens: [Int] { generator.context }
 
     /// Forgets the conversation (`/reset`).
     public func reset() {
         turns = []
         windowStart = 0
-        cached = []
-        state.reset()
+        generator.reset()
     }
 
     /// Adds the user's message and generates the reply.
@@ -104,61 +98,25 @@ public final class ChatSession {
         if dropped > 0 { onEvent(.contextTrimmed(droppedTurns: dropped)) }
 
         // Reuse the cached prefix, compute the rest.
-        var reused = 0
-        while reused < min(cached.count, prompt.count - 1) && cached[reused] == prompt[reused] { reused += 1 }
-        state.truncate(to: reused)
-        cached.removeSubrange(reused...)
+        let reused: Int
         do {
-            try state.prefill(Array(prompt[reused...]))
+            reused = try generator.prefill(prompt)
         } catch {
             throw .messageTooLong(tokens: prompt.count, context: contextLength)  // unreachable: checked above
         }
-        cached = prompt
         let promptDone = DispatchTime.now().uptimeNanoseconds
         onEvent(.promptProcessed(tokens: prompt.count, reusedTokens: reused, seconds: Double(promptDone - start) / 1e9))
 
-        var decoder = StreamingDecoder(tokenizer: template.tokenizer)
-        var text = ""
-        var generated = 0
-        var firstTokenAt: UInt64 = 0
-        var reason = StopReason.tokenLimit
-        var logits = state.logits
-        while true {
-            if cancel.isCancelled { reason = .interrupted; break }
-            if generated >= maxReplyTokens { reason = .tokenLimit; break }
-            let current = settings.value
-            if current != appliedSettings {
-                // LiveSettings only ever holds validated settings, so this cannot fail.
-                try? sampler.update(current)
-                appliedSettings = current
-            }
-            let info: TokenInfo
-            do {
-                info = try sampler.sample(logits, history: cached)
-            } catch {
-                text += decoder.finish()
-                let turn = Turn(role: .bot, text: text, interrupted: true)
-                turns.append(turn)
-                onEvent(.finished(.interrupted, turn))
-                throw .nonFiniteLogits(detail: "\(error)")
-            }
-            if template.endsReply(info.id) { reason = .endOfTurn; break }
-            if state.length >= contextLength { reason = .contextFull; break }
-            let piece = (try? decoder.push(info.id)) ?? ""
-            text += piece
-            generated += 1
-            if generated == 1 { firstTokenAt = DispatchTime.now().uptimeNanoseconds }
-            onEvent(.token(id: info.id, info: info, text: piece))
-            do { logits = try state.decode(info.id) } catch { reason = .contextFull; break }
-            cached.append(info.id)
-            onEvent(.attention(state.attentionSnapshot()))
-            let now = DispatchTime.now().uptimeNanoseconds
-            onEvent(.timing(ReplyTiming(
-                timeToFirstToken: Double(firstTokenAt - start) / 1e9,
-                tokensPerSecond: generated > 1 ? Double(generated - 1) / (Double(now - firstTokenAt) / 1e9) : 0,
-                generatedTokens: generated, contextUsed: state.length, contextLength: contextLength)))
+        let outcome = generator.generate(
+            maxTokens: maxReplyTokens, endsAt: template.endsReply, attention: true, cancel: cancel, startedAt: start, onEvent: onEvent)
+        var text = outcome.text
+        if let failure = outcome.failure {
+            let turn = Turn(role: .bot, text: text, interrupted: true)
+            turns.append(turn)
+            onEvent(.finished(.interrupted, turn))
+            throw .nonFiniteLogits(detail: "\(failure)")
         }
-        text += decoder.finish()
+        let reason = outcome.reason
         // The model ends a turn with "\n" before <|user|>, as the template renders it; the
         // template adds that newline back, so the turn's text does not keep it.
         if reason == .endOfTurn && text.hasSuffix("\n") { text.removeLast() }

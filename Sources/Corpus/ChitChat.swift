@@ -64,38 +64,38 @@ public struct ChitChat: Sendable {
     /// Reads `dataset.json`.
     /// - Throws: `CorpusError` — 66 when missing, 74 when unreadable, 65 when malformed (with the
     ///   line, column and reason the JSON parser reports, or the conversation id and field at fault).
-    public init(path: String) throws {
+    public init(path: String) throws(CorpusError) {
         try self.init(data: try CorpusError.read(path), path: path)
     }
 
     /// Parses `dataset.json` from memory; `path` names it in errors.
-    public init(data: Data, path: String = "dataset.json") throws {
+    public init(data: Data, path: String = "dataset.json") throws(CorpusError) {
         let root: JSONValue
         do {
             root = try JSONValue.parse(data)
         } catch {
-            throw CorpusError(.badData, path: "\(path):\(error.line)", "column \(error.column): not valid JSON: \(error.reason)")
+            throw .notJSON(path: path, error)
         }
         guard let object = root.objectValue else {
-            throw CorpusError(.badData, path: path, "expected an object of conversation id -> conversation")
+            throw .badDataset(path: path, reason: "expected an object of conversation id -> conversation")
         }
         var conversations: [Conversation] = []
         conversations.reserveCapacity(object.count)
         for (id, conversation) in object.entries {
             guard let turns = conversation["messages"]?.arrayValue else {
-                throw CorpusError(.badData, path: path, "conversation \"\(id)\": missing \"messages\" list")
+                throw .badDataset(path: path, reason: "conversation \"\(id)\": missing \"messages\" list")
             }
             var texts: [String] = []
             texts.reserveCapacity(turns.count)
             for (turnIndex, turn) in turns.enumerated() {
                 guard let messages = turn.arrayValue else {
-                    throw CorpusError(.badData, path: path, "conversation \"\(id)\" turn \(turnIndex): expected a list of messages")
+                    throw .badDataset(path: path, reason: "conversation \"\(id)\" turn \(turnIndex): expected a list of messages")
                 }
                 var lines: [String] = []
                 for (messageIndex, message) in messages.enumerated() {
                     guard let text = message["text"]?.stringValue else {
-                        throw CorpusError(.badData, path: path,
-                            "conversation \"\(id)\" turn \(turnIndex) message \(messageIndex): missing \"text\" string")
+                        throw .badDataset(path: path,
+                            reason: "conversation \"\(id)\" turn \(turnIndex) message \(messageIndex): missing \"text\" string")
                     }
                     lines.append(text)
                 }

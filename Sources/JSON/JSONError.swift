@@ -21,4 +21,10 @@ public struct JSONError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String {
         "line \(line), column \(column) (byte \(offset)): \(reason)"
     }
+
+    /// The one line a reader of the file at `path` reports, with its line and column:
+    /// `vocab.json:3: column 7: not valid JSON: expected ',' or '}'`.
+    public func located(in path: String) -> String {
+        "\(path):\(line): column \(column): not valid JSON: \(reason)"
+    }
 }

@@ -345,7 +345,7 @@ public final class ChatUI {
         let text = input.text
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return nil }
-        if trimmed.hasPrefix("/") && !trimmed.contains("\n") {
+        if SlashCommand.isCommand(trimmed) && !trimmed.contains("\n") {
             history.add(trimmed)
             input.set("")
             return command(trimmed)
@@ -371,32 +371,35 @@ public final class ChatUI {
     }
 
     private func command(_ line: String) -> Int32? {
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
         let busy = "(a reply is streaming: wait, or Ctrl-C to stop it)"
-        switch parts[0] {
-        case "/quit", "/exit", "/q":
+        scrolledBack = 0
+        let command: SlashCommand
+        do {
+            command = try SlashCommand.parse(line)
+        } catch {
+            transcript.add(.notice, error.description)
+            return nil
+        }
+        switch command {
+        case .quit:
             return 0
-        case "/help":
+        case .help:
             showHelp()
-        case "/set":
-            guard parts.count == 3 else {
-                transcript.add(.notice, "usage: /set NAME VALUE, e.g. /set temperature 0.7")
-                break
-            }
+        case .set(let name, let value):
             do {
-                try worker.live.update { try $0.set(name: parts[1], value: parts[2]) }
+                try worker.live.update { try $0.set(name: name, value: value) }
             } catch {
                 transcript.add(.notice, "\(error)")
             }
-        case "/settings":
+        case .settings:
             transcript.add(.notice, StatusText.settings(worker.live.value) + " seed \(worker.live.value.seed)")
-        case "/reset":
+        case .reset:
             guard !streaming else { transcript.add(.notice, busy); break }
             worker.reset()
             transcript.removeAll()
             contextUsed = 0
             transcript.add(.notice, "(conversation cleared)")
-        case "/regen":
+        case .regen:
             guard !streaming else { transcript.add(.notice, busy); break }
             guard transcript.hasReply else {
                 transcript.add(.notice, "(no reply to regenerate)")
@@ -404,16 +407,9 @@ public final class ChatUI {
             }
             transcript.removeLastReply()
             startReply { $0.regenerate() }
-        case "/save":
-            guard parts.count >= 2 else {
-                transcript.add(.notice, "usage: /save FILE")
-                break
-            }
-            worker.save(to: parts.dropFirst().joined(separator: " "))
-        default:
-            transcript.add(.notice, "unknown command \(parts[0]); /help lists them")
+        case .save(let path):
+            worker.save(to: path)
         }
-        scrolledBack = 0
         return nil
     }
 

@@ -1,3 +1,4 @@
+import Chat
 import Sampling
 
 /// What the status bar shows.
@@ -70,7 +71,7 @@ public enum StatusText {
         return line
     }
 
-    /// `/help`: every key and command.
+    /// `/help`: every key, then the commands as the line mode lists them.
     public static let helpText = """
         Keys:
           Enter send · Left/Right/Home/End/Backspace/Delete edit · Up/Down history · ^A/^E home/end
@@ -83,11 +84,8 @@ public enum StatusText {
           M-c colour tokens by probability · M-a top alternatives of the last (or scrubbed) token
           PgUp/PgDn scroll · ^C stop the reply (at an empty prompt: quit) · ^D quit
           (M- is Alt, or Esc then the key)
-        Commands:
-          /set NAME VALUE (temperature, top-k, top-p, min-p, typical-p, repeat-penalty,
-          repeat-last-n, frequency-penalty, presence-penalty, seed) · /settings · /reset · /regen
-          /save FILE · /help · /quit
-        """
+
+        """ + SlashCommand.compactHelpText
 
     /// `x` with three decimals (probabilities in the alternatives list).
     static func f3(_ x: Double) -> String {

@@ -6,12 +6,12 @@ import JSON
 extension BPETokenizer {
     /// Loads `tokenizer.json` from `directory` when present, otherwise `vocab.json` + `merges.txt`
     /// (then the tokens of `specialTokens` that the vocabulary has are special).
-    public convenience init(directory: String, specialTokens: [String] = BPETokenizer.defaultSpecialTokens) throws {
+    public convenience init(directory: String, specialTokens: [String] = BPETokenizer.defaultSpecialTokens) throws(TokenizerError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-            throw TokenizerError(.missingInput, path: directory, "no such vocabulary directory")
+            throw .noSuchDirectory(path: directory)
         }
-        guard isDirectory.boolValue else { throw TokenizerError(.missingInput, path: directory, "not a directory") }
+        guard isDirectory.boolValue else { throw .notADirectory(path: directory) }
         let json = (directory as NSString).appendingPathComponent("tokenizer.json")
         if FileManager.default.fileExists(atPath: json) {
             try self.init(tokenizerJSON: try readFile(json), path: json)
@@ -29,7 +29,7 @@ extension BPETokenizer {
     public convenience init(
         vocabJSON: Data, merges: Data, specialTokens: [String] = BPETokenizer.defaultSpecialTokens,
         paths: (vocab: String, merges: String) = ("vocab.json", "merges.txt")
-    ) throws {
+    ) throws(TokenizerError) {
         let vocabulary = try Self.parseVocabulary(vocabJSON, path: paths.vocab)
         let (pairs, lines) = try Self.parseMerges(merges, path: paths.merges)
         try self.init(vocabulary: vocabulary, merges: pairs,
@@ -39,10 +39,8 @@ extension BPETokenizer {
 
     /// Loads a Hugging Face `tokenizer.json` whose model is a ByteLevel BPE (merges written as
     /// `"a b"` strings or as `["a", "b"]` pairs). Its `added_tokens` become the special tokens.
-    public convenience init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws {
-        func unsupported(_ what: String) -> TokenizerError {
-            TokenizerError(.badData, path: path, "unsupported tokenizer.json: \(what)")
-        }
+    public convenience init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws(TokenizerError) {
+        func unsupported(_ what: String) -> TokenizerError { .unsupported(path: path, what: what) }
         guard let root = try parseJSON(data, path: path).objectValue else { throw unsupported("not a JSON object") }
         guard let model = root["model"]?.objectValue else { throw unsupported("missing \"model\" object") }
         let type = model["type"]?.stringValue ?? "BPE"
@@ -70,22 +68,22 @@ extension BPETokenizer {
             if let line = entry.stringValue {
                 let parts = line.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2 else {
-                    throw TokenizerError(.badData, path: path, "merge \(index) \"\(line)\" has \(parts.count) fields, expected 2")
+                    throw .badMerge(path: path, line: nil, reason: "merge \(index) \"\(line)\" has \(parts.count) fields, expected 2")
                 }
                 pairs.append((String(parts[0]), String(parts[1])))
             } else if let pair = entry.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue {
                 pairs.append((left, right))
             } else {
-                throw TokenizerError(.badData, path: path, "merge \(index) is neither \"a b\" nor [\"a\", \"b\"]")
+                throw .badMerge(path: path, line: nil, reason: "merge \(index) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
         var specials: [String] = []
         for (index, token) in (root["added_tokens"]?.arrayValue ?? []).enumerated() {
             guard let content = token["content"]?.stringValue, let id = token["id"]?.intValue, id >= 0 else {
-                throw TokenizerError(.badData, path: path, "added_tokens[\(index)] lacks an integer \"id\" or a \"content\" string")
+                throw .badVocabulary(path: path, line: nil, reason: "added_tokens[\(index)] lacks an integer \"id\" or a \"content\" string")
             }
             if let existing = vocabulary[content], existing != id {
-                throw TokenizerError(.badData, path: path, "added token \"\(content)\" has id \(id) but the vocabulary says \(existing)")
+                throw .badVocabulary(path: path, line: nil, reason: "added token \"\(content)\" has id \(id) but the vocabulary says \(existing)")
             }
             vocabulary[content] = id
             specials.append(content)
@@ -95,21 +93,21 @@ extension BPETokenizer {
     }
 
     /// `vocab.json`: one object of token -> id.
-    static func parseVocabulary(_ data: Data, path: String) throws -> [String: Int] {
+    static func parseVocabulary(_ data: Data, path: String) throws(TokenizerError) -> [String: Int] {
         guard let object = try parseJSON(data, path: path).objectValue else {
-            throw TokenizerError(.badData, path: path, "not a JSON object of token -> id")
+            throw .badVocabulary(path: path, line: nil, reason: "not a JSON object of token -> id")
         }
         return try vocabulary(from: object, path: path, data: data)
     }
 
     /// Token -> id; an id must be an integer literal (not a boolean, fraction or string) and not negative.
-    static func vocabulary(from object: JSONObject, path: String, data: Data) throws -> [String: Int] {
+    static func vocabulary(from object: JSONObject, path: String, data: Data) throws(TokenizerError) -> [String: Int] {
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(object.count)
         for (token, value) in object.entries {
             guard let id = value.intValue, id >= 0 else {
-                throw TokenizerError(.badData, path: path, line: lineNumber(ofKey: token, in: data),
-                                     "id of \"\(token)\" is \(value.serialized()), expected a non-negative integer")
+                throw .badVocabulary(path: path, line: lineNumber(ofKey: token, in: data),
+                                     reason: "id of \"\(token)\" is \(value.serialized()), expected a non-negative integer")
             }
             vocabulary[token] = id
         }
@@ -118,7 +116,7 @@ extension BPETokenizer {
 
     /// `merges.txt`: an optional `#version` line, then one `left right` pair per line, by rank.
     /// Returns the pairs and their 1-based line numbers.
-    static func parseMerges(_ data: Data, path: String) throws -> ([(String, String)], [Int]) {
+    static func parseMerges(_ data: Data, path: String) throws(TokenizerError) -> ([(String, String)], [Int]) {
         let text = String(decoding: data, as: UTF8.self)
         var pairs: [(String, String)] = []
         var lines: [Int] = []
@@ -131,8 +129,8 @@ extension BPETokenizer {
             if line.hasPrefix("#version") { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError(.badData, path: path, line: lineNumber,
-                                     "merge \"\(line)\" has \(line.split(separator: " ").count) fields, expected 2")
+                throw .badMerge(path: path, line: lineNumber,
+                                reason: "merge \"\(line)\" has \(line.split(separator: " ").count) fields, expected 2")
             }
             pairs.append((String(parts[0]), String(parts[1])))
             lines.append(lineNumber)
@@ -215,11 +213,11 @@ extension BPETokenizer {
     }
 
     /// Writes `vocab.json`, `merges.txt` and `tokenizer.json` into `directory` (created if needed).
-    public func save(to directory: String) throws {
+    public func save(to directory: String) throws(TokenizerError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw TokenizerError(.io, path: directory, "cannot create directory: \(error.localizedDescription)")
+            throw .cannotCreateDirectory(path: directory, reason: error.localizedDescription)
         }
         let join = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         try writeFile(vocabJSON(), to: join("vocab.json"))

@@ -47,14 +47,14 @@ public final class BPETokenizer: Sendable {
         vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String],
         source: (vocab: String, merges: String) = ("vocab.json", "merges.txt"),
         mergeLines: [Int]? = nil, vocabData: Data? = nil
-    ) throws {
+    ) throws(TokenizerError) {
         var table = MergeTable()
         for (rank, (left, right)) in merges.enumerated() {
             let line = mergeLines?[rank] ?? rank + 1
-            func id(_ token: String) throws -> UInt32 {
+            func id(_ token: String) throws(TokenizerError) -> UInt32 {
                 guard let id = vocabulary[token] else {
-                    throw TokenizerError(.badData, path: source.merges, line: line,
-                        "merge \"\(left) \(right)\" names unknown token \"\(token)\"")
+                    throw .badMerge(path: source.merges, line: line,
+                        reason: "merge \"\(left) \(right)\" names unknown token \"\(token)\"")
                 }
                 // Not `UInt32(id)`, which traps: an id that is negative or above the limit is
                 // reported by the designated initializer below, before the table is used.
@@ -64,27 +64,27 @@ public final class BPETokenizer: Sendable {
             table.add(left: leftID, right: rightID, merged: mergedID, rank: UInt32(rank))
         }
         for special in specialTokens where vocabulary[special] == nil {
-            throw TokenizerError(.badData, path: source.vocab, "special token \"\(special)\" is not in the vocabulary")
+            throw .badVocabulary(path: source.vocab, line: nil, reason: "special token \"\(special)\" is not in the vocabulary")
         }
         try self.init(vocabulary: vocabulary, table: table, specialTokens: specialTokens, vocabPath: source.vocab,
             vocabData: vocabData)
     }
 
-    init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?) throws {
+    init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?) throws(TokenizerError) {
         // Checked before adding 1: an id read from JSON may be as large as Int64.max.
         let largest = vocabulary.values.max() ?? -1
         guard largest < 1 << 24 else {
-            throw TokenizerError(.badData, path: vocabPath, "largest id \(largest) is above the limit of \(1 << 24)")
+            throw .badVocabulary(path: vocabPath, line: nil, reason: "largest id \(largest) is above the limit of \(1 << 24)")
         }
         let size = largest + 1
         var tokens = [String?](repeating: nil, count: size)
         for (token, id) in vocabulary {
-            guard id >= 0 else { throw TokenizerError(.badData, path: vocabPath, "negative id \(id) for \"\(token)\"") }
+            guard id >= 0 else { throw .badVocabulary(path: vocabPath, line: nil, reason: "negative id \(id) for \"\(token)\"") }
             if let other = tokens[id] {
                 let (first, second) = other < token ? (other, token) : (token, other)
-                throw TokenizerError(.badData, path: vocabPath,
+                throw .badVocabulary(path: vocabPath,
                     line: lineNumber(ofKey: second, in: vocabData),
-                    "duplicate id \(id) for \"\(first)\" and \"\(second)\"")
+                    reason: "duplicate id \(id) for \"\(first)\" and \"\(second)\"")
             }
             tokens[id] = token
         }
@@ -246,7 +246,7 @@ public final class BPETokenizer: Sendable {
 
     /// The raw bytes of `ids` (special tokens contribute their literal text).
     /// - Throws: `TokenizerError` for an id outside the vocabulary.
-    public func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
+    public func decodeBytes(_ ids: [Int]) throws(TokenizerError) -> [UInt8] {
         var bytes: [UInt8] = []
         for id in ids { bytes.append(contentsOf: try self.bytes(of: id)) }
         return bytes
@@ -254,13 +254,13 @@ public final class BPETokenizer: Sendable {
 
     /// The text of `ids`; byte sequences that are not valid UTF-8 become U+FFFD.
     /// `decode(encode(s)) == s` for every string `s`.
-    public func decode(_ ids: [Int]) throws -> String {
+    public func decode(_ ids: [Int]) throws(TokenizerError) -> String {
         String(decoding: try decodeBytes(ids), as: UTF8.self)
     }
 
     /// The raw bytes of one token.
-    public func bytes(of id: Int) throws -> [UInt8] {
-        guard id >= 0, id < bytesByID.count, let bytes = bytesByID[id] else { throw TokenizerError.unknownID(id) }
+    public func bytes(of id: Int) throws(TokenizerError) -> [UInt8] {
+        guard id >= 0, id < bytesByID.count, let bytes = bytesByID[id] else { throw .unknownID(id) }
         return bytes
     }
 

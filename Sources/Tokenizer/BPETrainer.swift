@@ -40,18 +40,18 @@ public struct BPETrainer: Sendable {
     }
 
     /// Learns the merges. `progress(done, total)` is called after each merge.
-    /// - Throws: `TokenizerError(.usage)` when the size cannot hold the specials and 256 bytes or
-    ///   exceeds 65,536.
-    public func train(progress: ((Int, Int) -> Void)? = nil) throws -> BPETokenizer {
+    /// - Throws: `TokenizerError.badTrainingSettings` (exit 64) when the size cannot hold the
+    ///   specials and 256 bytes or exceeds 65,536, or a special token repeats.
+    public func train(progress: ((Int, Int) -> Void)? = nil) throws(TokenizerError) -> BPETokenizer {
         let base = specialTokens.count + 256
         guard vocabularySize >= base else {
-            throw TokenizerError(.usage, "vocabulary size \(vocabularySize) is below \(base) (256 bytes + \(specialTokens.count) special tokens)")
+            throw .badTrainingSettings("vocabulary size \(vocabularySize) is below \(base) (256 bytes + \(specialTokens.count) special tokens)")
         }
         guard vocabularySize <= 1 << 16 else {
-            throw TokenizerError(.usage, "vocabulary size \(vocabularySize) is above 65536")
+            throw .badTrainingSettings("vocabulary size \(vocabularySize) is above 65536")
         }
         guard Set(specialTokens).count == specialTokens.count else {
-            throw TokenizerError(.usage, "special tokens repeat: \(specialTokens)")
+            throw .badTrainingSettings("special tokens repeat: \(specialTokens)")
         }
         // Ids: specials, then the byte characters sorted by character (as Hugging Face orders them).
         var tokens = specialTokens

@@ -50,10 +50,10 @@ func lineNumber(ofKey key: String, in data: Data?) -> Int? {
 
 /// Parses JSON with the strict `JSON` parser, turning its error into a `TokenizerError` with the
 /// path, line, column and reason.
-func parseJSON(_ data: Data, path: String) throws -> JSONValue {
+func parseJSON(_ data: Data, path: String) throws(TokenizerError) -> JSONValue {
     do {
         return try JSONValue.parse(data)
     } catch {
-        throw TokenizerError(.badData, path: path, line: error.line, "column \(error.column): not valid JSON: \(error.reason)")
+        throw .notJSON(path: path, error)
     }
 }

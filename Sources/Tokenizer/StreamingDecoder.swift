@@ -18,8 +18,8 @@ public struct StreamingDecoder: Sendable {
     public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
 
     /// Adds one token and returns the text that is now complete (possibly empty).
-    /// - Throws: `TokenizerError` for an unknown id; the decoder is then unchanged.
-    public mutating func push(_ id: Int) throws -> String {
+    /// - Throws: `TokenizerError.unknownID`; the decoder is then unchanged.
+    public mutating func push(_ id: Int) throws(TokenizerError) -> String {
         pending.append(contentsOf: try tokenizer.bytes(of: id))
         let cut = Self.completePrefixLength(pending)
         guard cut > 0 else { return "" }

@@ -1,75 +1,82 @@
+import FileIO
 import Foundation
+import JSON
 
 /// Every failure the tokenizer library reports: bad files, missing files, I/O, bad arguments and
 /// unknown token ids. `description` is one line naming the file, line and offending value;
 /// `exitCode` is the sysexits code the command line exits with.
-public struct TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: Sendable, Equatable {
-        /// Malformed or unsupported content (sysexits EX_DATAERR, 65).
-        case badData
-        /// A file or directory that does not exist (EX_NOINPUT, 66).
-        case missingInput
-        /// Reading or writing failed (EX_IOERR, 74).
-        case io
-        /// A bad argument from the caller, e.g. a vocabulary size below 256 (EX_USAGE, 64).
-        case usage
-    }
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A vocabulary or merges file could not be read (66 missing, 74 unreadable).
+    case file(InputFile.Failure)
+    /// The vocabulary directory does not exist (66).
+    case noSuchDirectory(path: String)
+    /// The vocabulary directory is a file (66).
+    case notADirectory(path: String)
+    /// A JSON file (vocab.json, tokenizer.json) that does not parse (65).
+    case notJSON(path: String, JSONError)
+    /// A tokenizer.json this byte-level BPE does not implement, e.g. another model type (65).
+    case unsupported(path: String, what: String)
+    /// A vocabulary entry that is wrong: an id that is not a non-negative integer, a duplicate
+    /// id, a missing special token (65). `line` when it is known.
+    case badVocabulary(path: String, line: Int?, reason: String)
+    /// A merge rule that is wrong: not two fields, or naming a token the vocabulary lacks (65).
+    case badMerge(path: String, line: Int?, reason: String)
+    /// A token id outside the vocabulary (65).
+    case unknownID(Int)
+    /// Training settings that cannot work, e.g. a vocabulary size below 256 (64).
+    case badTrainingSettings(String)
+    /// Saving failed: the directory could not be made (74).
+    case cannotCreateDirectory(path: String, reason: String)
+    /// Saving failed: a file could not be written (74).
+    case cannotWrite(path: String, reason: String)
 
-    public var kind: Kind
-    /// The file concerned, if any.
-    public var path: String?
-    /// 1-based line in that file, if known.
-    public var line: Int?
-    /// What is wrong, naming the value (e.g. `merge "a zz" names unknown token "zz"`).
-    public var message: String
-
-    public init(_ kind: Kind, path: String? = nil, line: Int? = nil, _ message: String) {
-        self.kind = kind
-        self.path = path
-        self.line = line
-        self.message = message
+    /// The 1-based line in the file at fault, when known.
+    public var line: Int? {
+        switch self {
+        case .notJSON(_, let error): error.line
+        case .badVocabulary(_, let line, _), .badMerge(_, let line, _): line
+        default: nil
+        }
     }
 
     /// sysexits code: 65 bad data, 66 missing input, 74 I/O error, 64 usage.
     public var exitCode: Int32 {
-        switch kind {
-        case .badData: 65
-        case .missingInput: 66
-        case .io: 74
-        case .usage: 64
+        switch self {
+        case .file(let failure): failure.exitCode
+        case .noSuchDirectory, .notADirectory: 66
+        case .notJSON, .unsupported, .badVocabulary, .badMerge, .unknownID: 65
+        case .badTrainingSettings: 64
+        case .cannotCreateDirectory, .cannotWrite: 74
         }
     }
 
     public var description: String {
-        var location = path ?? ""
-        if let line { location += location.isEmpty ? "line \(line)" : ":\(line)" }
-        return location.isEmpty ? message : "\(location): \(message)"
-    }
-
-    static func unknownID(_ id: Int) -> TokenizerError {
-        TokenizerError(.badData, "unknown token id \(id)")
+        switch self {
+        case .file(let failure): failure.description
+        case .noSuchDirectory(let path): "\(path): no such vocabulary directory"
+        case .notADirectory(let path): "\(path): not a directory"
+        case .notJSON(let path, let error): error.located(in: path)
+        case .unsupported(let path, let what): "\(path): unsupported tokenizer.json: \(what)"
+        case .badVocabulary(let path, let line, let reason), .badMerge(let path, let line, let reason):
+            "\(path)\(line.map { ":\($0)" } ?? ""): \(reason)"
+        case .unknownID(let id): "unknown token id \(id)"
+        case .badTrainingSettings(let reason): reason
+        case .cannotCreateDirectory(let path, let reason): "\(path): cannot create directory: \(reason)"
+        case .cannotWrite(let path, let reason): "\(path): cannot write: \(reason)"
+        }
     }
 }
 
-/// Reads a whole file, mapping failures to `TokenizerError` (66 when absent, 74 otherwise).
-func readFile(_ path: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw TokenizerError(.missingInput, path: path, "no such file")
-    }
-    if isDirectory.boolValue { throw TokenizerError(.io, path: path, "is a directory, expected a file") }
-    do {
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw TokenizerError(.io, path: path, "cannot read: \(error.localizedDescription)")
-    }
+/// Reads a whole vocabulary or merges file.
+func readFile(_ path: String) throws(TokenizerError) -> Data {
+    do { return try InputFile.read(path) } catch { throw .file(error) }
 }
 
 /// Writes a whole file atomically (a crash never leaves half a vocabulary behind).
-func writeFile(_ data: Data, to path: String) throws {
+func writeFile(_ data: Data, to path: String) throws(TokenizerError) {
     do {
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-        throw TokenizerError(.io, path: path, "cannot write: \(error.localizedDescription)")
+        throw .cannotWrite(path: path, reason: error.localizedDescription)
     }
 }

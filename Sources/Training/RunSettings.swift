@@ -1,7 +1,12 @@
+import Corpus
+import GPT
 import JSON
 
 /// The settings of a training run. Saved in every checkpoint; a resumed run uses the saved ones,
 /// which is what makes k steps + resume + (n − k) steps equal n steps.
+///
+/// `RunSettings()` holds the defaults of `attnchat train`: the command and its help read them
+/// from here (as they read the model's from `ModelShape()`).
 public struct RunSettings: Sendable, Equatable {
     /// Sequences per micro-batch (B); positions per sequence is the model's context length.
     public var batch = 16
@@ -9,7 +14,8 @@ public struct RunSettings: Sendable, Equatable {
     public var accumulation = 1
     /// Updates in the whole run.
     public var steps = 2000
-    public var schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 100, totalSteps: 2000)
+    /// Peak learning rate, warmup updates, then a cosine down to `floor` × peak at `steps`.
+    public var schedule: LearningRateSchedule
     public var adam = AdamW.Hyperparameters()
     /// Global gradient-norm limit; 0 turns clipping off.
     public var clip: Float = 1.0
@@ -22,7 +28,9 @@ public struct RunSettings: Sendable, Equatable {
     /// Checkpoint every this many updates (and at the end, and on Ctrl-C).
     public var checkpointEvery = 250
 
-    public init() {}
+    public init() {
+        schedule = LearningRateSchedule(peak: 1e-3, warmupSteps: 100, totalSteps: steps)
+    }
 
     var json: JSONValue {
         .object([
@@ -59,6 +67,27 @@ public struct RunSettings: Sendable, Equatable {
     }
 }
 
+/// The shape of the model a new run trains (`--layers`, `--heads`, `--width`, `--context`,
+/// `--positional`); `ModelShape()` is the default, the default chat model's shape.
+public struct ModelShape: Sendable, Equatable {
+    /// Transformer blocks.
+    public var layers = 4
+    /// Attention heads per block.
+    public var heads = 4
+    /// Residual width (C).
+    public var width = 256
+    /// Context length in tokens (T).
+    public var context = 256
+    public var positional = GPTConfig.Positional.learned
+
+    public init() {}
+
+    /// The model's config for a tokenizer of `vocabSize` tokens (the MLP 4× the width).
+    public func config(vocabSize: Int) -> GPTConfig {
+        GPTConfig(vocabSize: vocabSize, contextLength: context, layers: layers, heads: heads, width: width, positional: positional)
+    }
+}
+
 /// Why training cannot start or go on. One line each; sysexits codes.
 public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The corpus has no tokens, or fewer than one window needs.
@@ -66,6 +95,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case checkpoint(path: String, reason: String)
     /// A malformed line of a JSONL corpus.
     case badCorpus(path: String, line: Int, reason: String)
+    /// A corpus file that cannot be read, or a `dataset.json` that is malformed.
+    case corpus(CorpusError)
     /// A resume whose model or tokenizer differs from the checkpoint's.
     case resumeMismatch(path: String, field: String, checkpoint: String, requested: String)
     /// The loss became NaN or infinite; the last good checkpoint is kept.
@@ -87,6 +118,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(reason)"
         case .badCorpus(let path, let line, let reason):
             return "\(path): line \(line): \(reason)"
+        case .corpus(let error):
+            return error.description
         case .resumeMismatch(let path, let field, let old, let new):
             return "\(path): cannot resume: \(field) is \(old) in the checkpoint but \(new) now"
         case .nonFiniteLoss(let step, let last):
@@ -107,6 +140,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .output: return 74
         case .configNotFound: return 66
+        case .corpus(let error): return error.exitCode
         default: return 65
         }
     }

@@ -23,11 +23,12 @@ public struct TrainingCorpus: Sendable {
     }
 
     /// Reads and tokenizes every file.
-    /// - Throws: `CorpusError` / `TrainingError` naming the file (and line and column for JSON).
-    public init(paths: [String], tokenizer: BPETokenizer) throws {
+    /// - Throws: `TrainingError.corpus` or `.badCorpus`, naming the file (and line and column for JSON).
+    public init(paths: [String], tokenizer: BPETokenizer) throws(TrainingError) {
         for path in paths {
             if ChitChat.looksLikeDataset(path: path) {
-                let corpus = try ChitChat(path: path)
+                let corpus: ChitChat
+                do { corpus = try ChitChat(path: path) } catch { throw .corpus(error) }
                 train += Self.render(corpus.training.map(\.segments), tokenizer)
                 validation += Self.render(corpus.validation.map(\.segments), tokenizer)
             } else if path.hasSuffix(".jsonl") {
@@ -37,7 +38,7 @@ public struct TrainingCorpus: Sendable {
                     if i % ChitChat.validationEvery == ChitChat.validationEvery - 1 { validation += tokens } else { train += tokens }
                 }
             } else {
-                let tokens = tokenizer.encode(try TextCorpus.read(path: path)).map(Int32.init)
+                let tokens = tokenizer.encode(try Self.readText(path: path)).map(Int32.init)
                 let cut = tokens.count - tokens.count / 10
                 train += tokens[..<cut]
                 validation += tokens[cut...]
@@ -58,9 +59,14 @@ public struct TrainingCorpus: Sendable {
         return out
     }
 
+    /// A text file (invalid UTF-8 becomes U+FFFD); a failure to read it is `TrainingError.corpus`.
+    static func readText(path: String) throws(TrainingError) -> String {
+        do { return try TextCorpus.read(path: path) } catch { throw .corpus(error) }
+    }
+
     /// Parses JSONL chats into template segments.
-    static func readJSONL(path: String) throws -> [[Segment]] {
-        let text = try TextCorpus.read(path: path)
+    static func readJSONL(path: String) throws(TrainingError) -> [[Segment]] {
+        let text = try readText(path: path)
         var chats: [[Segment]] = []
         var lineNumber = 0
         for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {

@@ -66,18 +66,8 @@ struct LineChat {
     let out = FileHandle.standardOutput
     let interactive = isatty(STDIN_FILENO) == 1
 
-    static let help = """
-        Commands:
-          /set NAME VALUE   change a sampling setting (temperature, top-k, top-p, min-p, typical-p,
-                            repeat-penalty, repeat-last-n, frequency-penalty, presence-penalty, seed)
-          /settings         show the sampling settings
-          /reset            forget the conversation
-          /regen            generate the last reply again
-          /save FILE        write the transcript to FILE
-          /help             this text
-          /quit             leave (Ctrl-D works too)
-        Ctrl-C stops a reply; Ctrl-C at the prompt quits.
-        """
+    /// `/help`: the commands (one table with the full-screen UI's), then the keys of this mode.
+    static let help = SlashCommand.helpText + "\nCtrl-C stops a reply; Ctrl-C at the prompt quits."
 
     func run() throws {
         let cancel = CancellationFlag()
@@ -110,8 +100,8 @@ struct LineChat {
             guard let line = readLine(strippingNewline: true) else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
-            if text.hasPrefix("/") {
-                if try !command(text, cancel: cancel, turn: turn) { break }
+            if SlashCommand.isCommand(text) {
+                if !command(text, cancel: cancel, turn: turn) { break }
                 continue
             }
             runTurn(turn, cancel: cancel) {
@@ -139,43 +129,40 @@ struct LineChat {
     }
 
     /// Runs a slash command; false means quit.
-    private func command(_ text: String, cancel: CancellationFlag, turn: TurnState) throws -> Bool {
-        let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
-        switch parts[0] {
-        case "/quit", "/exit":
+    private func command(_ text: String, cancel: CancellationFlag, turn: TurnState) -> Bool {
+        let command: SlashCommand
+        do {
+            command = try SlashCommand.parse(text)
+        } catch {
+            note(error.description)
+            return true
+        }
+        switch command {
+        case .quit:
             return false
-        case "/help":
+        case .help:
             note(Self.help)
-        case "/reset":
+        case .reset:
             transcriptFile?.archive(session.turns)
             session.reset()
             note("(conversation cleared)")
-        case "/settings":
+        case .settings:
             note(describe(session.settings.value))
-        case "/set":
-            guard parts.count == 3 else {
-                note("usage: /set NAME VALUE, e.g. /set temperature 0.7")
-                break
-            }
+        case .set(let name, let value):
             do {
-                try session.settings.update { try $0.set(name: parts[1], value: parts[2]) }
-                note("(\(parts[1]) = \(parts[2]))")
+                try session.settings.update { try $0.set(name: name, value: value) }
+                note("(\(name) = \(value))")
             } catch {
                 note("attnchat: \(error)")
             }
-        case "/save":
-            guard parts.count >= 2 else {
-                note("usage: /save FILE")
-                break
-            }
-            let path = parts.dropFirst().joined(separator: " ")
+        case .save(let path):
             do {
                 try Transcript.save(session.turns, modelName: modelName, to: path)
                 note("(transcript saved to \(path))")
             } catch {
                 note("attnchat: \(error)")
             }
-        case "/regen":
+        case .regen:
             runTurn(turn, cancel: cancel) {
                 do {
                     if try session.regenerate(cancel: cancel, onEvent: show) == nil { note("(no reply to regenerate)") }
@@ -183,8 +170,6 @@ struct LineChat {
                     note("attnchat: \(error)")
                 }
             }
-        default:
-            note("unknown command \(parts[0]); /help lists them")
         }
         return true
     }

@@ -47,57 +47,46 @@ struct GenerateCommand: ParsableCommand {
         if let tokenizer, tokenizer.vocabularySize > model.config.vocabSize {
             throw ChatError.vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
         }
+        // Both modes run the chat's token loop (`TokenGenerator`); one handler prints what it reports.
         let output = StreamingOutput()
-        if chat, let tokenizer, let prompt {
-            let session = try ChatSession(model: model, tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxTokens)
-            var promptSeconds = 0.0, promptTokens = 0
-            var last: ReplyTiming?
-            try session.send(prompt, cancel: CancellationFlag()) { event in
-                switch event {
-                case .token(let id, _, let text): output.write(ids ? "\(id) " : TerminalSafe.inert(text))
-                case .promptProcessed(let tokens, _, let seconds): (promptTokens, promptSeconds) = (tokens, seconds)
-                case .timing(let t): last = t
-                default: break
-                }
+        var printed = 0
+        var promptTokens = 0, promptSeconds = 0.0
+        var last: ReplyTiming?
+        func show(_ event: ChatEvent) {
+            switch event {
+            case .token(let id, _, let text):
+                output.write(ids ? (printed == 0 ? "" : " ") + String(id) : TerminalSafe.inert(text))
+                printed += 1
+            case .promptProcessed(let tokens, _, let seconds): (promptTokens, promptSeconds) = (tokens, seconds)
+            case .timing(let t): last = t
+            default: break
             }
+        }
+        func finish() {
             output.write("\n")
             if timings { reportTimings(promptTokens: promptTokens, promptSeconds: promptSeconds, generated: last?.generatedTokens ?? 0, tokensPerSecond: last?.tokensPerSecond ?? 0) }
+        }
+        if chat, let tokenizer, let prompt {
+            let session = try ChatSession(model: model, tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxTokens)
+            try session.send(prompt, cancel: CancellationFlag(), onEvent: show)
+            finish()
             return
         }
-        let promptTokens = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
-        guard !promptTokens.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
-        guard promptTokens.count <= model.config.contextLength else {
-            throw UsageError(description: "the prompt is \(promptTokens.count) tokens; the model attends over at most \(model.config.contextLength)")
+        let prompt = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
+        guard !prompt.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
+        guard prompt.count <= model.config.contextLength else {
+            throw UsageError(description: "the prompt is \(prompt.count) tokens; the model attends over at most \(model.config.contextLength)")
         }
-        let state = GPTState(model: model)
-        var sampler = try Sampler(settings: settings, validCount: tokenizer?.vocabularySize ?? model.config.vocabSize)
-        var decoder = tokenizer.map(StreamingDecoder.init)
-        var history = promptTokens
+        let generator = try TokenGenerator(model: model, tokenizer: tokenizer, settings: LiveSettings(settings))
         let start = DispatchTime.now().uptimeNanoseconds
-        var logits = try state.prefill(promptTokens)
-        let prefilled = DispatchTime.now().uptimeNanoseconds
-        var firstToken: UInt64 = 0, lastToken: UInt64 = 0
-        let budget = min(maxTokens, model.config.contextLength - promptTokens.count)
-        for i in 0..<budget {
-            let token = try sampler.sample(logits, history: history).id
-            lastToken = DispatchTime.now().uptimeNanoseconds
-            if i == 0 { firstToken = lastToken }
-            history.append(token)
-            if ids {
-                output.write((i == 0 ? "" : " ") + String(token))
-            } else if decoder != nil {
-                output.write(TerminalSafe.inert(try decoder!.push(token)))
-            }
-            if i + 1 < budget { logits = try state.decode(token) }
-        }
-        if let rest = decoder?.finish() { output.write(TerminalSafe.inert(rest)) }
-        output.write("\n")
-        if timings {
-            reportTimings(promptTokens: promptTokens.count, promptSeconds: Double(prefilled - start) / 1e9, generated: budget,
-                          tokensPerSecond: budget > 1 ? Double(budget - 1) / (Double(max(1, lastToken - firstToken)) / 1e9) : 0)
-        }
-        if budget < maxTokens {
-            FileHandle.standardError.write(Data("attnchat: context full after \(budget) tokens (the model attends over \(model.config.contextLength))\n".utf8))
+        try generator.prefill(prompt)
+        (promptTokens, promptSeconds) = (prompt.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        let outcome = generator.generate(maxTokens: maxTokens, attention: false, startedAt: start, onEvent: show)
+        if let failure = outcome.failure { throw failure }
+        if !ids { output.write(TerminalSafe.inert(outcome.tail)) }
+        finish()
+        if outcome.reason == .contextFull {
+            FileHandle.standardError.write(Data("attnchat: context full after \(outcome.tokens) tokens (the model attends over \(model.config.contextLength))\n".utf8))
         }
     }
 }

@@ -12,9 +12,9 @@ struct TokenizerCommand: ParsableCommand {
     )
 
     /// Loads `--vocab DIR`, or the default (embedded) tokenizer when no directory is given.
-    static func load(_ directory: String?) throws -> BPETokenizer {
+    static func load(_ directory: String?) throws(TokenizerError) -> BPETokenizer {
         if let directory { return try BPETokenizer(directory: directory) }
-        let files = try defaultTokenizerFiles()
+        let files = defaultTokenizerFiles()
         return try BPETokenizer(vocabJSON: files.vocabJSON, merges: files.merges, paths: ("<default>/vocab.json", "<default>/merges.txt"))
     }
 

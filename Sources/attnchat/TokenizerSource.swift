@@ -3,7 +3,7 @@ import Foundation
 import Tokenizer
 
 /// The default tokenizer's files, compiled into the binary from Vocab/.
-func defaultTokenizerFiles() throws -> (vocabJSON: Data, merges: Data) {
+func defaultTokenizerFiles() -> (vocabJSON: Data, merges: Data) {
     func blob(_ accessor: (UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?) -> Data {
         var count = 0
         guard let start = accessor(&count) else { return Data() }
@@ -14,7 +14,7 @@ func defaultTokenizerFiles() throws -> (vocabJSON: Data, merges: Data) {
 
 /// Which tokenizer goes with a model: `--vocab DIR` if given, else the files in a Hugging Face
 /// model directory (tokenizer.json, or vocab.json + merges.txt), else the embedded default.
-func loadTokenizer(vocab: String?, modelPath: String?) throws -> BPETokenizer {
+func loadTokenizer(vocab: String?, modelPath: String?) throws(TokenizerError) -> BPETokenizer {
     if let vocab { return try BPETokenizer(directory: vocab) }
     if let modelPath {
         var isDirectory: ObjCBool = false
@@ -25,6 +25,6 @@ func loadTokenizer(vocab: String?, modelPath: String?) throws -> BPETokenizer {
             return try BPETokenizer(directory: modelPath)
         }
     }
-    let files = try defaultTokenizerFiles()
+    let files = defaultTokenizerFiles()
     return try BPETokenizer(vocabJSON: files.vocabJSON, merges: files.merges, paths: ("<embedded>/vocab.json", "<embedded>/merges.txt"))
 }

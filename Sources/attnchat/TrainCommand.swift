@@ -26,26 +26,26 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.")
     var resume = false
 
-    @Option(help: "Transformer blocks.") var layers: Int?
-    @Option(help: "Attention heads per block.") var heads: Int?
-    @Option(help: "Residual width.") var width: Int?
-    @Option(help: "Context length in tokens.") var context: Int?
-    @Option(help: "Position encoding: learned, sinusoidal or rope.") var positional: String?
+    @Option(help: "Transformer blocks (default \(defaultShape.layers)).") var layers: Int?
+    @Option(help: "Attention heads per block (default \(defaultShape.heads)).") var heads: Int?
+    @Option(help: "Residual width (default \(defaultShape.width)).") var width: Int?
+    @Option(help: "Context length in tokens (default \(defaultShape.context)).") var context: Int?
+    @Option(help: "Position encoding: \(positionalNames) (default \(defaultShape.positional.rawValue)).") var positional: String?
 
-    @Option(help: "A JSON object of settings: keys as these flags' names with _ for - (layers, heads, width, context, positional, batch, accumulation, steps, lr, warmup, weight_decay, clip, dropout, seed, eval_every, checkpoint_every). Flags given here win over the file.")
+    @Option(help: "A JSON object of settings: keys as these flags' names with _ for - (\(TrainingConfigFile.keys.joined(separator: ", "))). Flags given here win over the file.")
     var config: String?
 
-    @Option(help: "Sequences per micro-batch (default 16).") var batch: Int?
-    @Option(help: "Micro-batches per update (default 1).") var accumulation: Int?
-    @Option(help: "Updates (default 2000). With --resume: a new total, which re-times the schedule (the run then differs from one made straight).") var steps: Int?
-    @Option(help: "Peak learning rate (default 0.001).") var lr: Float?
-    @Option(help: "Warmup updates (default 100).") var warmup: Int?
-    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay, matrices only (default 0.1).") var weightDecay: Float?
-    @Option(help: "Gradient-norm clip; 0 turns it off (default 1).") var clip: Float?
-    @Option(help: "Dropout probability on the embeddings and each block's attention and MLP outputs (default 0: off). With --resume: a new value from the checkpoint's step on.") var dropout: Float?
-    @Option(help: "Seed of the initialisation and the batches (default 1).") var seed: UInt64?
-    @Option(name: .customLong("eval-every"), help: "Validate every N updates (default 250).") var evalEvery: Int?
-    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates (default 250).") var checkpointEvery: Int?
+    @Option(help: "Sequences per micro-batch (default \(defaultRun.batch)).") var batch: Int?
+    @Option(help: "Micro-batches per update (default \(defaultRun.accumulation)).") var accumulation: Int?
+    @Option(help: "Updates (default \(defaultRun.steps)). With --resume: a new total, which re-times the schedule (the run then differs from one made straight).") var steps: Int?
+    @Option(help: "Peak learning rate (default \(shown(defaultRun.schedule.peak))).") var lr: Float?
+    @Option(help: "Warmup updates (default \(defaultRun.schedule.warmupSteps)).") var warmup: Int?
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay, matrices only (default \(shown(defaultRun.adam.weightDecay))).") var weightDecay: Float?
+    @Option(help: "Gradient-norm clip; 0 turns it off (default \(shown(defaultRun.clip))).") var clip: Float?
+    @Option(help: "Dropout probability on the embeddings and each block's attention and MLP outputs; 0 turns it off (default \(shown(defaultRun.dropout))). With --resume: a new value from the checkpoint's step on.") var dropout: Float?
+    @Option(help: "Seed of the initialisation and the batches (default \(defaultRun.seed)).") var seed: UInt64?
+    @Option(name: .customLong("eval-every"), help: "Validate every N updates (default \(defaultRun.evalEvery)).") var evalEvery: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N updates (default \(defaultRun.checkpointEvery)).") var checkpointEvery: Int?
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
         if let clip, !(clip.isFinite && clip >= 0) { throw ValidationError("--clip must be >= 0 (got \(clip))") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if let positional, GPTConfig.Positional(rawValue: positional) == nil {
-            throw ValidationError("--positional must be learned, sinusoidal or rope (got \(positional))")
+            throw ValidationError("--positional must be \(positionalNames) (got \(positional))")
         }
     }
 
@@ -90,13 +90,17 @@ struct TrainCommand: ParsableCommand {
         let width = self.width ?? file?.width, context = self.context ?? file?.context
         let positional = self.positional ?? file?.positional
         let steps = self.steps ?? file?.steps, dropout = self.dropout ?? file?.dropout
-        let seed = self.seed ?? file?.seed ?? 1
+        let seed = self.seed ?? file?.seed ?? defaultRun.seed
 
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: nil)
         let hash = tokenizerHash(tokenizer)
-        let config = GPTConfig(
-            vocabSize: tokenizer.vocabularySize, contextLength: context ?? 256, layers: layers ?? 4, heads: heads ?? 4,
-            width: width ?? 256, positional: positional.flatMap(GPTConfig.Positional.init) ?? .learned)
+        var shape = defaultShape
+        shape.layers = layers ?? shape.layers
+        shape.heads = heads ?? shape.heads
+        shape.width = width ?? shape.width
+        shape.context = context ?? shape.context
+        shape.positional = positional.flatMap(GPTConfig.Positional.init) ?? shape.positional
+        let config = shape.config(vocabSize: tokenizer.vocabularySize)
         try config.validate()
 
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -154,16 +158,19 @@ struct TrainCommand: ParsableCommand {
             skippedSoFar = loaded.skippedInARow
             note("resuming at step \(loaded.step) of \(settings.steps)")
         } else {
-            settings.batch = batch ?? file?.batch ?? 16
-            settings.accumulation = accumulation ?? file?.accumulation ?? 1
-            settings.steps = steps ?? 2000
-            settings.schedule = LearningRateSchedule(peak: lr ?? file?.lr ?? 1e-3, warmupSteps: warmup ?? file?.warmup ?? 100, totalSteps: settings.steps)
-            settings.adam.weightDecay = weightDecay ?? file?.weightDecay ?? 0.1
-            settings.clip = clip ?? file?.clip ?? 1
-            settings.dropout = dropout ?? 0
+            // `settings` holds the defaults (RunSettings()); what flags or the file give replaces them.
+            settings.batch = batch ?? file?.batch ?? settings.batch
+            settings.accumulation = accumulation ?? file?.accumulation ?? settings.accumulation
+            settings.steps = steps ?? settings.steps
+            settings.schedule.peak = lr ?? file?.lr ?? settings.schedule.peak
+            settings.schedule.warmupSteps = warmup ?? file?.warmup ?? settings.schedule.warmupSteps
+            settings.schedule.totalSteps = settings.steps
+            settings.adam.weightDecay = weightDecay ?? file?.weightDecay ?? settings.adam.weightDecay
+            settings.clip = clip ?? file?.clip ?? settings.clip
+            settings.dropout = dropout ?? settings.dropout
             settings.seed = seed
-            settings.evalEvery = evalEvery ?? file?.evalEvery ?? 250
-            settings.checkpointEvery = checkpointEvery ?? file?.checkpointEvery ?? 250
+            settings.evalEvery = evalEvery ?? file?.evalEvery ?? settings.evalEvery
+            settings.checkpointEvery = checkpointEvery ?? file?.checkpointEvery ?? settings.checkpointEvery
             model = GPTModel(weights: GPTWeights(config: config, seed: seed))
         }
 
@@ -203,6 +210,18 @@ struct TrainCommand: ParsableCommand {
         if interrupted.load(ordering: .relaxed) { throw ExitCode(130) }
     }
 }
+
+/// The defaults `train` uses and its help states: one source, `Training`'s `RunSettings()` and `ModelShape()`.
+private let defaultRun = RunSettings()
+private let defaultShape = ModelShape()
+/// "learned, sinusoidal or rope".
+private let positionalNames: String = {
+    let names = GPTConfig.Positional.allCases.map(\.rawValue)
+    return names.dropLast().joined(separator: ", ") + " or " + names.last!
+}()
+
+/// `x` as help shows it: 1 and 0 rather than 1.0 and 0.0, 0.001 as it is.
+private func shown(_ x: Float) -> String { x == x.rounded() && abs(x) < 1e6 ? String(Int(x)) : "\(x)" }
 
 /// 64-bit FNV-1a of the tokenizer's files: a resume with another tokenizer is refused.
 func tokenizerHash(_ tokenizer: BPETokenizer) -> String {

@@ -132,6 +132,16 @@ enum ChatModels {
         #expect(text.contains("[bot]"))
     }
 
+    /// The line mode parses with the full-screen UI's table: /q quits there too (it did not
+    /// before), and an unknown command gets the same line in both.
+    @Test(arguments: ["/q", "/quit", "/exit"])
+    func everySpellingOfQuitEndsTheLineMode(quit: String) throws {
+        let r = try CLI.run(["chat", "--model", ChatModels.random, "--max-tokens", "3", "--seed", "1"], stdin: "/frobnicate\n\(quit)\nhello\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(r.stdout)")  // the message after the quit got no reply
+        #expect(r.stderr.contains("unknown command /frobnicate; /help lists them\n"), "\(r.stderr)")
+    }
+
     @Test func badSetValueIsReportedAndTheChatGoesOn() throws {
         let r = try CLI.run(["chat", "--model", ChatModels.random, "--max-tokens", "3"], stdin: "/set top-p 7\n/set bogus 1\nhi\n")
         #expect(r.status == 0)

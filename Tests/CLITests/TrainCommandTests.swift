@@ -87,6 +87,23 @@ import Testing
         #expect(!kept.stderr.contains("dropout"), "the checkpoint's dropout (0.1) stays: \(kept.stderr)")
     }
 
+    /// The help states the defaults (Training's RunSettings() and ModelShape()), and a run
+    /// given no shape gets the one stated.
+    @Test func theHelpStatesTheDefaultsARunUses() throws {
+        let help = try CLI.run(["train", "--help"])
+        #expect(help.status == 0)
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for stated in ["Transformer blocks (default 4)", "Residual width (default 256)", "(default learned)", "Sequences per micro-batch (default 16)",
+                       "Updates (default 2000)", "Peak learning rate (default 0.001)", "Warmup updates (default 100)", "(default 0.1)",
+                       "0 turns it off (default 1)", "0 turns it off (default 0)", "Validate every N updates (default 250)"] {
+            #expect(text.contains(stated), "\(stated): \(text)")
+        }
+        let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
+        let r = try CLI.run(["train", "--data", data, "--output", try CLI.temporaryDirectory().path, "--steps", "1", "--batch", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("model: 4 layers, 4 heads, width 256, context 256, learned positions"), "\(r.stderr)")
+    }
+
     /// --config sets the run; a flag given too wins over the file.
     @Test func configFileSetsTheRunAndFlagsWin() throws {
         let data = try Self.corpus(String(repeating: "hello world, how are you today? fine thanks. ", count: 40))
