@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// attnchat: a terminal chatbot you can look inside. See README.md and ../shared/DESIGN.md.
+// attnchat: a terminal chatbot you can look inside. See README.md and ARCHITECTURE.md.
 import PackageDescription
 
 // Every Swift target is compiled for the x86-64-v3 feature level (AVX2 + FMA + F16C; LLVM calls it

@@ -14,10 +14,10 @@ given shape and measures, on the CPU with the given number of threads:
                     G tokens over G-1 decode steps; the bias is small for G >= 64 and the same
                     definition is used for attnchat's side.)
 
-Why: DESIGN.md requires every performance claim to run its peer on the same machine in the
-same run and print the ratio; this is that peer. With --save-dir the very same weights are
-written (save_pretrained, safetensors: config.json + model.safetensors) so that attnchat can
-load and time exactly the same model.
+Why: every performance claim runs its peer on the same machine in the same run and prints the
+ratio (ARCHITECTURE.md, "Threads and performance"; results go to BENCHMARKS.md); this is that
+peer. With --save-dir the very same weights are written (save_pretrained, safetensors:
+config.json + model.safetensors) so that attnchat can load and time exactly the same model.
 
 Prints one human-readable line; with --json, one JSON object on stdout instead:
   {"prefill_tokens_per_s", "decode_tokens_per_s", "torch", "transformers", "threads",

@@ -19,7 +19,7 @@ public struct Turn: Sendable, Equatable {
     }
 }
 
-/// The chat template of DESIGN.md: every turn is `<|user|>` or `<|bot|>` + its text + "\n";
+/// The chat template (ARCHITECTURE.md): every turn is `<|user|>` or `<|bot|>` + its text + "\n";
 /// a finished conversation ends with `<|endoftext|>`; a reply is generated after `<|bot|>` and
 /// ends when the model produces `<|user|>` or `<|endoftext|>`.
 ///

@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// The Chit-Chat Challenge corpus (`chitchat_dataset/dataset.json`, chitchat-dataset 0.9.0 on PyPI)
-/// and its rendering with the chat template, exactly as DESIGN.md fixes it.
+/// and its rendering with the chat template, exactly as ARCHITECTURE.md states it.
 ///
 /// `dataset.json` is an object of conversation id -> `{"messages": [[{"text": …, "sender": …}, …], …]}`:
 /// a conversation is a list of turns, a turn a list of messages by one sender.

@@ -1,7 +1,7 @@
 import Foundation
 import GPT
 
-/// The quality metric of DESIGN.md: the validation stream cut into non-overlapping windows of
+/// The quality metric (ARCHITECTURE.md): the validation stream cut into non-overlapping windows of
 /// the context length; within a window every token but the first is predicted from those
 /// before it; bits per byte = Σ NLL (bits) / Σ UTF-8 bytes of the predicted tokens.
 public struct EvaluationResult: Sendable, Equatable {

@@ -6,8 +6,8 @@ import Tokenizer
 /// A corpus as the two token streams training needs.
 ///
 /// Sources, by file:
-/// - the Chit-Chat Challenge `dataset.json`: rendered with the chat template, split as DESIGN.md
-///   says (conversation i is validation when i % 20 == 19);
+/// - the Chit-Chat Challenge `dataset.json`: rendered with the chat template, split as ARCHITECTURE.md states
+///   (conversation i is validation when i % 20 == 19);
 /// - `.jsonl` chats, one `{"messages": [{"role": "user"|"assistant"|"bot", "content": …}, …]}`
 ///   per line: rendered the same way; line i is validation when i % 20 == 19;
 /// - any other file: plain UTF-8 text (invalid bytes become U+FFFD); its last 10% of tokens

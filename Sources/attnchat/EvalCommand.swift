@@ -6,7 +6,7 @@ import JSON
 import Tokenizer
 import Training
 
-/// `attnchat eval`: validation loss, perplexity and bits per byte (DESIGN.md's metric).
+/// `attnchat eval`: validation loss, perplexity and bits per byte (ARCHITECTURE.md's metric).
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Sampling
 
-/// The sampling flags of DESIGN.md, shared by `generate` and `chat`. Unset flags keep the
+/// The sampling flags (README.md), shared by `generate` and `chat`. Unset flags keep the
 /// defaults of `SamplingSettings`; every value is validated (exit 64 naming the flag).
 struct SamplingOptions: ParsableArguments {
     @Option(help: "Temperature; 0 is greedy (always the most likely token).")

@@ -89,9 +89,9 @@ import Testing
         #expect(!ChitChat.looksLikeDataset(path: path))
     }
 
-    /// DESIGN.md's numbers for the real corpus (Scripts/fetch-corpus downloads it).
+    /// ARCHITECTURE.md's numbers for the real corpus (Scripts/fetch-corpus downloads it).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: datasetPath)))
-    func splitsTheRealCorpusAsDesignMdSays() throws {
+    func splitsTheRealCorpusAsArchitectureMdStates() throws {
         let corpus = try ChitChat(path: Self.datasetPath)
         #expect(ChitChat.looksLikeDataset(path: Self.datasetPath))
         #expect(corpus.conversations.count == 7168)
