@@ -48,23 +48,25 @@ public struct AttentionExplanation: Sendable, Equatable {
 }
 
 /// Copies, during one forward, the fused Q/K/V row and the merged head outputs of one position
-/// at one layer.
+/// in every layer: with the KV cache that forward fills, all that any layer's and head's
+/// explanation needs.
 final class AttentionProbe {
-    let layer: Int
     let position: Int
-    private(set) var qkvRow: [Float] = []
-    private(set) var mergedRow: [Float] = []
+    /// Per layer: (3C) and (C), empty until the forward reaches the position.
+    private(set) var qkvRows: [[Float]]
+    private(set) var mergedRows: [[Float]]
 
-    init(layer: Int, position: Int) {
-        self.layer = layer
+    init(position: Int, layers: Int) {
         self.position = position
+        qkvRows = Array(repeating: [], count: layers)
+        mergedRows = Array(repeating: [], count: layers)
     }
 
     func capture(layer l: Int, chunkStart p0: Int, rows T: Int, qkv: UnsafePointer<Float>, merged: UnsafePointer<Float>, width C: Int) {
-        guard l == layer, (p0..<(p0 + T)).contains(position) else { return }
+        guard (p0..<(p0 + T)).contains(position) else { return }
         let r = position - p0
-        qkvRow = Array(UnsafeBufferPointer(start: qkv + r * 3 * C, count: 3 * C))
-        mergedRow = Array(UnsafeBufferPointer(start: merged + r * C, count: C))
+        qkvRows[l] = Array(UnsafeBufferPointer(start: qkv + r * 3 * C, count: 3 * C))
+        mergedRows[l] = Array(UnsafeBufferPointer(start: merged + r * C, count: C))
     }
 }
 
@@ -72,6 +74,8 @@ extension GPTState {
     /// Runs `tokens` through the model (the ordinary prefill: same parts, same KV cache) and
     /// takes apart the attention of `head` in `layer` for the query at `position`.
     ///
+    /// One prefill serves every layer and head: asked again for the same tokens and position
+    /// while the state still holds them, this reads the cache instead of running the model.
     /// The state is reset first and holds the prompt afterwards.
     /// - Parameters: layer, head, position: 0-based, within the model and the prompt.
     /// - Throws: `GPTError` for ids out of range or a prompt longer than the context.
@@ -79,13 +83,20 @@ extension GPTState {
         let c = model.config
         precondition((0..<c.layers).contains(layer) && (0..<c.heads).contains(head) && (0..<tokens.count).contains(position))
         let (C, hs, maxT) = (c.width, c.headSize, c.contextLength)
-        reset()
-        let probe = AttentionProbe(layer: layer, position: position)
-        self.probe = probe
-        defer { self.probe = nil }
-        try prefill(tokens)
+        let probe: AttentionProbe
+        if let last = inspection, last.tokens == tokens, last.probe.position == position, last.forwards == forwardCount, length == tokens.count {
+            probe = last.probe
+        } else {
+            inspection = nil
+            reset()
+            probe = AttentionProbe(position: position, layers: c.layers)
+            self.probe = probe
+            defer { self.probe = nil }
+            try prefill(tokens)
+            inspection = (tokens, probe, forwardCount)
+        }
 
-        let query = Array(probe.qkvRow[(head * hs)..<((head + 1) * hs)])
+        let query = Array(probe.qkvRows[layer][(head * hs)..<((head + 1) * hs)])
         let layerKeys = keys + layer * maxT * C, layerValues = values + layer * maxT * C
         let visible = 0...position
         let keyRows = visible.map { j in Array(UnsafeBufferPointer(start: layerKeys + j * C + head * hs, count: hs)) }
@@ -99,6 +110,6 @@ extension GPTState {
         return AttentionExplanation(
             layer: layer, head: head, position: position, tokenCount: tokens.count, query: query, keys: keyRows,
             values: valueRows, scores: scores, scale: scale, scaled: scaled, weights: exps.map { Float($0 / total) },
-            output: Array(probe.mergedRow[(head * hs)..<((head + 1) * hs)]))
+            output: Array(probe.mergedRows[layer][(head * hs)..<((head + 1) * hs)]))
     }
 }

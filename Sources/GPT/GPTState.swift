@@ -30,8 +30,12 @@ public final class GPTState {
     private var allocations: [UnsafeMutablePointer<Float>] = []
     /// The model's parts over its weights, built once.
     private let transformer: Transformer
-    /// Set while `explain` runs a forward: copies one position's query and head outputs.
+    /// Set while `explainAttention` runs a forward: copies one position's q and head outputs.
     var probe: AttentionProbe?
+    /// The last `explainAttention` prefill, valid while no other forward has run since.
+    var inspection: (tokens: [Int], probe: AttentionProbe, forwards: Int)?
+    /// Forward calls so far: a changed count means the cache no longer holds `inspection`.
+    private(set) var forwardCount = 0
 
     public init(model: GPTModel, chunkSize: Int = 128) {
         self.model = model
@@ -152,13 +156,15 @@ public final class GPTState {
             normed: normed, statistics: nil, logits: allLogits ?? logitsBuffer)
         if let allLogits { logitsBuffer.update(from: allLogits + (T - 1) * V, count: V) }
         length += T
+        forwardCount += 1
     }
 
     /// The inference workspace: the stream `x` updated in place, the KV cache per layer, and the
     /// attention weights of a single token written straight into the capture buffer (so capture
     /// is free for decode); a chunk's weights go to `scores` and its last rows are copied.
     private struct Workspace: TransformerWorkspace {
-        unowned let state: GPTState
+        // The state outlives its workspace (one forward call), so no reference counting.
+        unowned(unsafe) let state: GPTState
         let T: Int
         let fullAttention: (pointer: UnsafeMutablePointer<Float>, total: Int)?
 

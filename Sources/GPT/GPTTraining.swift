@@ -114,7 +114,8 @@ public final class GPTTrainingPass {
 
     /// The training workspace: one stream buffer per layer boundary, one activation set per layer.
     private struct Workspace: TransformerWorkspace {
-        unowned let pass: GPTTrainingPass
+        // The pass outlives its workspace (one forward call), so no reference counting.
+        unowned(unsafe) let pass: GPTTrainingPass
         let dropout: Dropout
 
         func stream(entering layer: Int) -> UnsafeMutablePointer<Float> { pass.residuals[layer] }

@@ -49,8 +49,8 @@ public final class ChatUI {
     private var grid = false
     /// The explain view: the selected head's attention step by step for the shown token.
     private var explainView = false
-    /// The last explanation computed, and for which (context length, layer, head, position).
-    private var explained: (key: [Int], value: AttentionExplanation)?
+    /// The last explanation computed, and for which context, layer, head and position.
+    private var explained: (context: [Int], layer: Int, head: Int, position: Int, value: AttentionExplanation)?
     /// A state of its own for the explain view, made on first use; the conversation's state
     /// belongs to the generation thread.
     private var explainState: GPTState?
@@ -495,9 +495,9 @@ public final class ChatUI {
 
 extension ChatUI {
     /// The explain view of the shown token: computed with the model's ordinary forward over the
-    /// whole context (so the mask visibly removes a scrubbed token's later tokens), once per
-    /// token, layer and head. Not while a reply streams: the explanation's forward would
-    /// compete with the reply for the cores.
+    /// whole context (so the mask visibly removes a scrubbed token's later tokens), one prefill
+    /// per shown token (stepping the layer or head reads that prefill's cache). Not while a
+    /// reply streams: the explanation's forward would compete with the reply for the cores.
     private func drawExplanation(_ rect: Rect) {
         let count = worker.record.count
         let scrub = scrubIndex.map { (min($0, count - 1) + 1, count) }
@@ -507,17 +507,18 @@ extension ChatUI {
         if let view = worker.record.view(at: scrubIndex) {
             let context = worker.record.context
             shown = pieces(of: context[...])
-            let key = [context.count, layer, head, view.snapshot.length - 1]
-            if let cached = explained, cached.key == key {
-                explanation = cached.value
+            let position = view.snapshot.length - 1
+            if let e = explained, e.layer == layer, e.head == head, e.position == position, e.context == context {
+                explanation = e.value
             } else if streaming {
                 pending = "(explain shows the token when the reply ends)"
             } else {
                 let state = explainState ?? GPTState(model: model)
                 explainState = state
                 do {
-                    let e = try state.explainAttention(tokens: context, layer: layer, head: head, position: view.snapshot.length - 1)
-                    explained = (key, e)
+                    // One prefill per token: other layers and heads of it read the state's cache.
+                    let e = try state.explainAttention(tokens: context, layer: layer, head: head, position: position)
+                    explained = (context, layer, head, position, e)
                     explanation = e
                 } catch {
                     pending = "(cannot explain: \(error))"

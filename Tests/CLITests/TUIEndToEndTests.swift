@@ -91,6 +91,24 @@ struct TUIEndToEndTests {
         try t.wait("the weights again") { $0.contains("L1/2 H2/2 tok 6/8") }
     }
 
+    /// /regen gives a reply of the same length (the token limit cuts both): the explain view
+    /// must explain the new tokens, not show the old reply's numbers.
+    @Test func explainViewFollowsARegeneratedReplyOfTheSameLength() throws {
+        let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8", "--seed", "3", "--temperature", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0"])
+        defer { t.kill() }
+        try t.wait("first screen") { $0.contains("F1 help") }
+        try t.type("tell me something")
+        try t.keys("Enter")
+        try t.wait("a reply") { $0.contains("■") && $0.contains("L1/2 H1/2") && !$0.contains("- tok/s") }
+        try t.keys("M-e")
+        // The numbers only: the token pieces come from the new context either way.
+        func numbers(_ screen: String) -> [Substring] { Tmux.pane(screen).matches(of: /-?[0-9]+\.[0-9]+/).map(\.output) }
+        let first = numbers(try t.wait("the explain view") { $0.contains("explain live") && $0.contains("q.k →") })
+        try t.type("/regen")
+        try t.keys("Enter")
+        try t.wait("the new reply explained") { numbers($0) != first && $0.contains("q.k →") && Tmux.statusLine($0).contains("■") }
+    }
+
     /// Resizing while a reply streams (to 1x1, too small, narrow, and back) never stops the UI:
     /// the reply goes on streaming and the full layout comes back.
     @Test func resizeWhileAReplyStreams() throws {

@@ -29,6 +29,27 @@ import Testing
         #expect(state.length == T)
     }
 
+    /// One prefill serves every layer and head; any other forward makes the next call run again.
+    @Test func otherLayersAndHeadsReuseThePrefillUntilTheStateMovesOn() throws {
+        let model = ForwardConsistencyTests.model(.rope)
+        let state = GPTState(model: model, chunkSize: 4)
+        let p = 9
+        _ = try state.explainAttention(tokens: Self.tokens, layer: 0, head: 0, position: p)
+        let forwards = state.forwardCount
+        let reused = try state.explainAttention(tokens: Self.tokens, layer: 1, head: 2, position: p)
+        #expect(state.forwardCount == forwards, "no forward for another layer and head")
+        let fresh = try GPTState(model: model, chunkSize: 4).explainAttention(tokens: Self.tokens, layer: 1, head: 2, position: p)
+        #expect(reused == fresh)
+        // Another prompt of the same length, or a decode in between, runs the model again.
+        var other = Self.tokens
+        other[3] = 50
+        let changed = try state.explainAttention(tokens: other, layer: 1, head: 2, position: p)
+        #expect(state.forwardCount > forwards && changed != reused)
+        _ = try state.decode(1)
+        let again = try state.explainAttention(tokens: other, layer: 1, head: 2, position: p)
+        #expect(again == changed)
+    }
+
     @Test func weightsEqualPyTorchOutputAttentions() throws {
         let (model, _) = try GPTModel.load(path: Fixtures.path("tiny-odd"))
         let sequence = try #require(try Fixtures.expected("tiny-odd").sequences.first)

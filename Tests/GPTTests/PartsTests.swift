@@ -156,6 +156,60 @@ func worst(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
+    /// The attention sub-layer, written out with the reference kernels: a projection, rotary
+    /// positions, attention over the cache (which already holds earlier positions), the output
+    /// projection — and over two whole sequences at once, as training runs it.
+    @Test func selfAttentionSublayerMatchesItsFormula() throws {
+        let model = ForwardConsistencyTests.model(.rope)
+        let c = model.config
+        let (C, H, hs, maxT) = (c.width, c.heads, c.headSize, c.contextLength)
+        let attention = Transformer(model: model).blocks[0].attention
+        let l = model.weights.layers[0]
+        let wp = { (o: Int) in model.weights.pointer(o) }
+        var rng = PartsRNG(state: 9)
+        // Naive: the whole sequence of S positions; the sub-layer sees the last T after p0 cached.
+        let (p0, T) = (4, 3)
+        let S = p0 + T
+        let x = rng.floats(S * C)
+        let fused = Buffer(zeros: S * 3 * C), merged = Buffer(zeros: S * C), expected = Buffer(zeros: S * C), w = Buffer(zeros: H * S * S)
+        matmulForwardNaive(out: fused.p, inp: x, weight: wp(l.qkvWeight), bias: wp(l.qkvBias), rows: S, inDim: C, outDim: 3 * C)
+        for part in 0..<2 { rotaryForwardNaive(x: fused.p + part * C, stride: 3 * C, T: S, pastLength: 0, heads: H, headSize: hs, theta: c.ropeTheta) }
+        attentionForwardNaive(out: merged.p, att: w.p, attStride: S, q: fused.p, qStride: 3 * C, k: fused.p + C, v: fused.p + 2 * C, kvStride: 3 * C, T: S, pastLength: 0, heads: H, headSize: hs)
+        matmulForwardNaive(out: expected.p, inp: merged.p, weight: wp(l.attnProjWeight), bias: wp(l.attnProjBias), rows: S, inDim: C, outDim: C)
+        // Cache path: fill the cache with the first p0 positions, then run the last T.
+        let keys = Buffer(zeros: maxT * C), values = Buffer(zeros: maxT * C)
+        func run(_ rows: Range<Int>, past: Int) -> [Float] {
+            let n = rows.count
+            let out = Buffer(zeros: n * C), qkv = Buffer(zeros: n * 3 * C), weights = Buffer(zeros: H * n * maxT), m = Buffer(zeros: n * C)
+            attention.forward(
+                out: out.p, inp: Array(x[(rows.lowerBound * C)..<(rows.upperBound * C)]),
+                activations: .init(qkv: qkv.p, weights: weights.p, merged: m.p),
+                context: .cache(keys: keys.p, values: values.p, pastLength: past, length: n, weightStride: maxT))
+            return out.array
+        }
+        _ = run(0..<p0, past: 0)
+        let cached = run(p0..<S, past: p0)
+        #expect(worst(cached, Array(expected.array[(p0 * C)...])) < 1e-4)
+        // Training form: two sequences (the naive one twice) in one call.
+        let out = Buffer(zeros: 2 * S * C), qkv = Buffer(zeros: 2 * S * 3 * C), weights = Buffer(zeros: 2 * H * S * S), m = Buffer(zeros: 2 * S * C)
+        attention.forward(out: out.p, inp: x + x, activations: .init(qkv: qkv.p, weights: weights.p, merged: m.p), context: .sequences(count: 2, length: S))
+        #expect(worst(out.array, expected.array + expected.array) < 1e-4)
+        #expect(worst(Array(weights.array[(H * S * S)...]), w.array) < 1e-5)
+    }
+
+    @Test func lmHeadScoresEveryTokenByItsEmbeddingAndResidualAdds() {
+        let (N, C, V) = (2, 6, 5)
+        var rng = PartsRNG(state: 10)
+        let x = rng.floats(N * C), table = Buffer(rng.floats(V * C))
+        let logits = Buffer(zeros: N * V), expected = Buffer(zeros: N * V)
+        LMHead(table: table.p, vocabSize: V, width: C).forward(logits: logits.p, inp: x, rows: N)
+        matmulTransposedForwardNaive(out: expected.p, inp: x, table: table.p, rows: N, C: C, vocab: V)
+        #expect(worst(logits.array, expected.array) < 1e-5)
+        let stream = Buffer([1, 2, 3]), sub = Buffer([0.5, -2, 10])
+        residualAdd(out: stream.p, stream: stream.p, sublayer: sub.p, count: 3)
+        #expect(stream.array == [1.5, 0, 13])
+    }
+
     /// The whole-sequence (BLAS) form and the general form are the same attention.
     @Test func wholeSequenceAttentionEqualsTheGeneralForm() {
         let (T, H, hs) = (6, 3, 4)

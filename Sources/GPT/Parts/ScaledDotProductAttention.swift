@@ -25,6 +25,7 @@ public enum ScaledDotProductAttention {
     ) {
         precondition(out.rowStride == out.heads * out.headSize, "the output rows are the merged heads")
         precondition(k.rowStride == v.rowStride, "keys and values share a row layout")
+        precondition(sameHeads(out, q, k, v), "q, k, v and the output must have the same heads")
         attentionForward(
             out: out.base, att: weights, attStride: weightStride, q: q.base, qStride: q.rowStride, k: k.base, v: v.base,
             kvStride: k.rowStride, T: T, pastLength: p0, heads: q.heads, headSize: q.headSize, mask: mask)
@@ -37,9 +38,15 @@ public enum ScaledDotProductAttention {
         out: HeadView, weights: UnsafeMutablePointer<Float>, q: HeadView, k: HeadView, v: HeadView, length T: Int, mask: AttentionMask
     ) {
         precondition(out.rowStride == out.heads * out.headSize, "the output rows are the merged heads")
+        precondition(k.rowStride == v.rowStride, "keys and values share a row layout")
+        precondition(sameHeads(out, q, k, v), "q, k, v and the output must have the same heads")
         attentionForwardGEMM(
             out: out.base, att: weights, q: q.base, qStride: q.rowStride, k: k.base, v: v.base, kvStride: k.rowStride,
             T: T, heads: q.heads, headSize: q.headSize, mask: mask)
+    }
+
+    private static func sameHeads(_ views: HeadView...) -> Bool {
+        views.allSatisfy { $0.heads == views[0].heads && $0.headSize == views[0].headSize }
     }
 
     /// Backward of `forwardWholeSequence` for q, k, v read in place from fused (T, 3C) rows:

@@ -49,22 +49,31 @@ extension TransformerWorkspace {
 /// The whole decoder: token + position embeddings, L transformer blocks, the final norm and the
 /// LM head. Built over a model's weights — or, with `gradients:`, over a gradient buffer of the
 /// same shape, which gives the backward the same names for where to accumulate.
+///
+/// The parts point into the weights and the position tables; the struct keeps both alive.
+/// Only this module builds one (the parts' pointers are writable, and weights are written only
+/// by the trainer, through `@_spi(Training)`).
 public struct Transformer {
     public let embeddings: Embeddings
     public let blocks: [TransformerBlock]
     public let finalNorm: Norm
     public let head: LMHead
+    /// What the pointers point into.
+    private let model: GPTModel
+    private let parameters: GPTWeights
 
     /// The parts of `model`, reading its weights.
-    public init(model: GPTModel) { self.init(model: model, parameters: model.weights) }
+    init(model: GPTModel) { self.init(model: model, parameters: model.weights) }
 
     /// The same parts over `gradients` (a `GPTWeights` of the model's config).
-    public init(model: GPTModel, gradients: GPTWeights) {
+    init(model: GPTModel, gradients: GPTWeights) {
         precondition(gradients.config == model.config, "gradients of another shape")
         self.init(model: model, parameters: gradients)
     }
 
     private init(model: GPTModel, parameters w: GPTWeights) {
+        self.model = model
+        parameters = w
         let c = model.config
         let (C, M, H, hs) = (c.width, c.mlpWidth, c.heads, c.headSize)
         let p = { (offset: Int) in w.mutablePointer(offset) }
