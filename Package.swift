@@ -35,7 +35,7 @@ let package = Package(
         // transcripts; whole-file reads with one wording of their failures (vocabularies, corpora).
         .target(name: "FileIO"),
         .target(name: "Safetensors", dependencies: ["JSON", "FileIO"]),
-        .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
+        .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON", "FileIO"], swiftSettings: simdBaseline),
         .target(name: "Sampling", dependencies: ["SIMDMath"], swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
         .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
@@ -52,30 +52,30 @@ let package = Package(
         // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
         .target(name: "TUI", dependencies: ["Chat", "CNCurses", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus"], swiftSettings: simdBaseline),
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
-                "GPT", "Kernels", "SIMDMath", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI",
+                "GPT", "Kernels", "SIMDMath", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SIMDMath"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON"],
+            name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON"],
+            name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling"], swiftSettings: simdBaseline),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling", "FileIO"], swiftSettings: simdBaseline),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors"], swiftSettings: simdBaseline),
+            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], swiftSettings: simdBaseline),
     ]
 )

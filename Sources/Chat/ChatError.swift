@@ -1,3 +1,5 @@
+import FileIO
+
 /// What can stop a chat turn or a chat command. One line each; `exitCode` follows sysexits.
 public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The tokenizer lacks `<|user|>`, `<|bot|>` or `<|endoftext|>`.
@@ -14,6 +16,12 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
     case transcript(path: String, reason: String)
     /// `chat --transcript FILE` where FILE exists: it is never overwritten.
     case transcriptExists(path: String)
+    /// A transcript path `AtomicFile`'s policy refuses: an existing file `/save` may not
+    /// replace, or a directory, device, FIFO or socket (exit 73).
+    case outputRefused(AtomicFile.Failure)
+    /// `chat --transcript FILE` ended with the last save failed: FILE holds an earlier version
+    /// of the conversation, or only its header (exit 74).
+    case transcriptIncomplete(path: String)
 
     public var description: String {
         switch self {
@@ -31,6 +39,10 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): cannot save the transcript: \(reason)"
         case .transcriptExists(let path):
             return "\(path): the file already exists; attnchat never overwrites one (choose a new name)"
+        case .outputRefused(let failure):
+            return failure.description
+        case .transcriptIncomplete(let path):
+            return "\(path): the last save of the transcript failed (see above); the file lacks the end of the conversation"
         }
     }
 
@@ -38,8 +50,9 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .templateTokensMissing, .vocabularyMismatch, .nonFiniteLogits: return 65
         case .messageTooLong, .invalidSettings: return 64
-        case .transcript: return 74
+        case .transcript, .transcriptIncomplete: return 74
         case .transcriptExists: return 73  // EX_CANTCREAT
+        case .outputRefused(let failure): return failure.exitCode
         }
     }
 }

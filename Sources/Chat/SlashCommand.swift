@@ -16,8 +16,9 @@ public enum SlashCommand: Equatable, Sendable {
     case reset
     /// `/regen`: generate the last reply again.
     case regen
-    /// `/save FILE`: write the transcript to FILE (the rest of the line, spaces included).
-    case save(path: String)
+    /// `/save FILE`: write the transcript to FILE (the rest of the line, spaces included), which
+    /// must not exist; `/save! FILE` (`replace`) also replaces an existing FILE.
+    case save(path: String, replace: Bool)
     /// `/help`: list the commands.
     case help
     /// `/quit` (also `/exit`, `/q`): leave.
@@ -35,16 +36,23 @@ public enum SlashCommand: Equatable, Sendable {
         public var spellings: String { ([syntax] + names.dropFirst()).joined(separator: ", ") }
         /// The line shown for wrong arguments: `usage: /set NAME VALUE, e.g. /set temperature 0.7`.
         public let usage: String
-        /// The command for the text after the name (trimmed); nil when the arguments do not fit.
-        let make: @Sendable (String) -> SlashCommand?
+        /// The command for the spelling used and the text after it (trimmed); nil when the
+        /// arguments do not fit.
+        let make: @Sendable (_ name: String, _ rest: String) -> SlashCommand?
 
         init(_ names: [String], arguments: String = "", example: String? = nil, _ summary: String,
-             _ make: @escaping @Sendable (String) -> SlashCommand?) {
+             named make: @escaping @Sendable (_ name: String, _ rest: String) -> SlashCommand?) {
             self.names = names
             self.summary = summary
             syntax = arguments.isEmpty ? names[0] : names[0] + " " + arguments
             usage = "usage: " + syntax + (example.map { ", e.g. " + $0 } ?? "")
             self.make = make
+        }
+
+        /// An entry whose spellings all mean the same.
+        init(_ names: [String], arguments: String = "", example: String? = nil, _ summary: String,
+             _ make: @escaping @Sendable (String) -> SlashCommand?) {
+            self.init(names, arguments: arguments, example: example, summary, named: { make($1) })
         }
 
         /// An entry for a command that takes no arguments.
@@ -63,7 +71,10 @@ public enum SlashCommand: Equatable, Sendable {
         Entry(["/settings"], "show the sampling settings", .settings),
         Entry(["/reset"], "forget the conversation", .reset),
         Entry(["/regen"], "generate the last reply again", .regen),
-        Entry(["/save"], arguments: "FILE", "write the transcript to FILE") { $0.isEmpty ? nil : .save(path: $0) },
+        // An existing FILE is kept unless the user says so: the `!` spelling replaces it.
+        Entry(["/save", "/save!"], arguments: "FILE", "write the transcript to a new FILE (/save! replaces one)") { name, rest in
+            rest.isEmpty ? nil : .save(path: rest, replace: name == "/save!")
+        },
         Entry(["/help"], "this text", .help),
         Entry(["/quit", "/exit", "/q"], "leave (Ctrl-D works too)", .quit),
     ]
@@ -79,7 +90,7 @@ public enum SlashCommand: Equatable, Sendable {
         let nameEnd = text.firstIndex(where: \.isWhitespace) ?? text.endIndex
         let name = String(text[..<nameEnd])
         guard let entry = entries.first(where: { $0.names.contains(name) }) else { throw .unknown(name) }
-        guard let command = entry.make(trimmed(text[nameEnd...])) else { throw .usage(entry.usage) }
+        guard let command = entry.make(name, trimmed(text[nameEnd...])) else { throw .usage(entry.usage) }
         return command
     }
 

@@ -28,11 +28,26 @@ public enum Transcript {
 
     /// Writes the transcript atomically: the previous file stays intact if anything fails.
     /// (A failed fsync of the directory after the rename is not reported: the file is saved.)
-    public static func save(_ turns: [Turn], modelName: String, date: Date = Date(), to path: String) throws(ChatError) {
+    /// - Parameter existing: whether a file already at `path` may be replaced.
+    /// - Throws: `.transcript` when the write fails (74), `.outputRefused` when `AtomicFile`'s
+    ///   policy refuses `path` (73): a file under `.refuse`, a directory, device, FIFO or socket.
+    public static func save(_ turns: [Turn], modelName: String, date: Date = Date(), to path: String, existing: AtomicFile.Existing) throws(ChatError) {
         do {
-            try AtomicFile.write(Array(render(turns, modelName: modelName, date: date).utf8), to: path, requireDirectorySync: false)
+            try AtomicFile.write(Array(render(turns, modelName: modelName, date: date).utf8), to: path, existing: existing, requireDirectorySync: false)
         } catch {
-            throw .transcript(path: path, reason: error.description)
+            if case .system = error { throw .transcript(path: path, reason: error.description) }
+            throw .outputRefused(error)
+        }
+    }
+
+    /// `/save PATH` and `/save! PATH` in both front ends: never replaces a file unless `replace`
+    /// (`/save!`). Returns the line to show: where it was saved, or why not.
+    public static func saveCommand(_ turns: [Turn], modelName: String, to path: String, replace: Bool) -> String {
+        do {
+            try save(turns, modelName: modelName, to: path, existing: replace ? .replace : .refuse(hint: "/save! \(path) replaces it"))
+            return "(transcript saved to \(path))"
+        } catch {
+            return "attnchat: \(error)"
         }
     }
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import FileIO
 import Foundation
 import Synchronization
 
@@ -14,22 +12,23 @@ public final class TranscriptFile: Sendable {
     /// When the conversation began: the header's date on every save.
     public let started = Date()
     private let earlier = Mutex<[Turn]>([])
+    /// Whether the last save failed: the file then lacks the end of the conversation.
+    private let lastSaveFailed = Atomic<Bool>(false)
 
-    /// Claims `path` for this run (creating it only if it does not exist, in one system call,
-    /// so no other file can be replaced) and writes the transcript's header there.
+    /// Claims `path` for this run: the header is written to a temporary file that is linked to
+    /// `path` only if nothing is there (`AtomicFile`, `.refuse`), so no file is ever replaced
+    /// and a failed write (a full disk) leaves nothing behind to block the next run.
     /// - Throws: `ChatError.transcriptExists` (exit 73) when the file already exists (it is never
-    ///   overwritten: it may hold an earlier conversation), `.transcript` when it cannot be written.
+    ///   overwritten: it may hold an earlier conversation), `.outputRefused` (73) for a directory,
+    ///   device, FIFO or socket, `.transcript` (74) when it cannot be written.
     public init(path: String, modelName: String) throws(ChatError) {
         self.path = path
         self.modelName = modelName
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == EEXIST { throw .transcriptExists(path: path) }
-            throw .transcript(path: path, reason: "create: \(String(cString: strerror(code)))")
+        do {
+            try Transcript.save([], modelName: modelName, date: started, to: path, existing: .refuse(hint: "choose a new name"))
+        } catch .outputRefused(.exists) {
+            throw .transcriptExists(path: path)
         }
-        close(descriptor)
-        try Transcript.save([], modelName: modelName, date: started, to: path)
     }
 
     /// Writes the earlier conversations' turns, then `turns`.
@@ -37,11 +36,19 @@ public final class TranscriptFile: Sendable {
     @discardableResult
     public func save(_ turns: [Turn]) -> String? {
         do {
-            try Transcript.save(earlier.withLock { $0 } + turns, modelName: modelName, date: started, to: path)
+            try Transcript.save(earlier.withLock { $0 } + turns, modelName: modelName, date: started, to: path, existing: .replace)
+            lastSaveFailed.store(false, ordering: .relaxed)
             return nil
         } catch {
+            lastSaveFailed.store(true, ordering: .relaxed)
             return error.description
         }
+    }
+
+    /// At the end of the chat: `.transcriptIncomplete` (exit 74) when the last save failed, so
+    /// a full disk is not an exit 0 with a file that holds only part of the conversation.
+    public func checkSaved() throws(ChatError) {
+        if lastSaveFailed.load(ordering: .relaxed) { throw .transcriptIncomplete(path: path) }
     }
 
     /// Keeps the conversation that a `/reset` is about to end.

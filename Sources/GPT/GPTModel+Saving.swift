@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 import Safetensors
@@ -18,29 +19,30 @@ extension GPTConfig {
 
 extension GPTModel {
     /// Writes the weights as one attnchat `.safetensors` file (GPT-2 tensor names, config in
-    /// `__metadata__`), atomically.
-    /// - Parameter dtype: F32, F16 or BF16 (rounded to nearest even).
-    public func save(to path: String, dtype: DType = .F32) throws(GPTError) {
+    /// `__metadata__`), atomically, under `AtomicFile`'s destination policy.
+    /// - Parameters:
+    ///   - dtype: F32, F16 or BF16 (rounded to nearest even).
+    ///   - existing: whether a file already at `path` may be replaced (else exit 73).
+    public func save(to path: String, dtype: DType = .F32, existing: AtomicFile.Existing) throws(GPTError) {
         let metadata = [
             Self.formatKey: Self.formatName, Self.versionKey: String(Self.currentVersion),
             Self.configKey: JSONValue.object(config.jsonObject).serialized(),
         ]
-        try writeTensors(to: path, dtype: dtype, metadata: metadata)
+        try writeTensors(to: path, dtype: dtype, metadata: metadata, existing: existing)
     }
 
     /// Writes a Hugging Face GPT-2 directory (`config.json` + `model.safetensors`) that
     /// `transformers.GPT2LMHeadModel.from_pretrained` loads. Only learned positions exist there.
-    /// - Parameter endOfTextID: the tokenizer's `<|endoftext|>` id, written as `bos_token_id` and
+    /// - Parameters:
+    ///   - endOfTextID: the tokenizer's `<|endoftext|>` id, written as `bos_token_id` and
     ///   `eos_token_id` (transformers' defaults of 50256 are wrong for other vocabularies).
-    public func saveHuggingFace(directory: String, dtype: DType = .F32, endOfTextID: Int? = nil) throws(GPTError) {
+    ///   - existing: whether `config.json` and `model.safetensors` already in `directory` may be
+    ///     replaced (else exit 73, before anything is written).
+    public func saveHuggingFace(directory: String, dtype: DType = .F32, endOfTextID: Int? = nil, existing: AtomicFile.Existing) throws(GPTError) {
         guard config.positional == .learned else {
             throw .badConfig(path: directory, reason: "Hugging Face GPT-2 has learned positions only (this model uses \(config.positional.rawValue))")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .weights(message: "\(directory): cannot create directory: \(error.localizedDescription)", exitCode: 74)
-        }
+        do { try AtomicFile.makeDirectory(directory) } catch { throw GPTError(path: directory, error) }
         var hf = config.jsonObject
         hf["positional"] = nil
         hf["n_ctx"] = .integer(Int64(config.contextLength))
@@ -53,22 +55,38 @@ extension GPTModel {
             hf["eos_token_id"] = .integer(Int64(id))
         }
         let configPath = (directory as NSString).appendingPathComponent("config.json")
-        do {
-            try Data(JSONValue.object(hf).serializedBytes(sortedKeys: true)).write(to: URL(fileURLWithPath: configPath), options: .atomic)
-        } catch {
-            throw .weights(message: "\(configPath): cannot write: \(error.localizedDescription)", exitCode: 74)
+        let modelPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        // Both are checked before either is written, so a refusal leaves the directory as it was.
+        for path in [configPath, modelPath] {
+            do { _ = try AtomicFile.destination(path, existing: existing) } catch { throw GPTError(path: path, error) }
         }
-        try writeTensors(to: (directory as NSString).appendingPathComponent("model.safetensors"), dtype: dtype, metadata: ["format": "pt"])
+        do {
+            try AtomicFile.write(JSONValue.object(hf).serializedBytes(sortedKeys: true), to: configPath, existing: existing)
+        } catch {
+            throw GPTError(path: configPath, error)
+        }
+        try writeTensors(to: modelPath, dtype: dtype, metadata: ["format": "pt"], existing: existing)
     }
 
-    private func writeTensors(to path: String, dtype: DType, metadata: [String: String]) throws(GPTError) {
+    private func writeTensors(to path: String, dtype: DType, metadata: [String: String], existing: AtomicFile.Existing) throws(GPTError) {
         let tensors = weights.tensors.map { t in
             SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: weights.withTensor(t) { Array($0) }, storedAs: dtype)
         }
         do {
-            try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
+            try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata, existing: existing)
         } catch {
             throw .weights(message: error.description, exitCode: error.exitCode)
+        }
+    }
+}
+
+extension GPTError {
+    /// A failed or refused write of `path` (exit 73 refused, 74 failed).
+    init(path: String, _ failure: AtomicFile.Failure) {
+        if case .system = failure {
+            self = .weights(message: "\(path): cannot write: \(failure)", exitCode: failure.exitCode)
+        } else {
+            self = .weights(message: failure.description, exitCode: failure.exitCode)
         }
     }
 }

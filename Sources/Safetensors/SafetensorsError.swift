@@ -1,3 +1,4 @@
+import FileIO
 import JSON
 
 /// Why a safetensors file could not be read or written.
@@ -43,13 +44,17 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     // Writing
     case invalidTensorToWrite(path: String, tensor: String, reason: String)
     case writeFailed(path: String, operation: String, errno: Int32)
+    /// The destination is refused by `AtomicFile`'s policy: a file the caller may not replace, or
+    /// a directory, device, FIFO or socket (exit 73).
+    case outputRefused(AtomicFile.Failure)
 
     /// sysexits code: 66 (EX_NOINPUT) for a missing or non-regular file, 74 (EX_IOERR) for a
-    /// failed read or write, 65 (EX_DATAERR) for everything malformed.
+    /// failed read or write, 73 (EX_CANTCREAT) for a refused destination, 65 (EX_DATAERR) for everything malformed.
     public var exitCode: Int32 {
         switch self {
         case .fileNotFound, .notARegularFile: return 66
         case .readFailed, .writeFailed: return 74
+        case .outputRefused(let failure): return failure.exitCode
         default: return 65
         }
     }
@@ -62,6 +67,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
             return "\(path): not a regular file (a directory?)"
         case .readFailed(let path, let operation, let errno):
             return "\(path): \(operation) failed: \(errnoDescription(errno))"
+        case .outputRefused(let failure):
+            return failure.description
         case .fileTooSmall(let path, let size):
             return "\(path): file is \(size) bytes, too small for a safetensors header (at least 8)"
         case .headerLengthOverflow(let path, let length):

@@ -61,14 +61,18 @@ public enum SafetensorsWriter {
         }
     }
 
-    /// Atomically replaces `path` with a safetensors file holding `tensors` and `metadata`.
+    /// Atomically writes a safetensors file holding `tensors` and `metadata` to `path`, under
+    /// `AtomicFile`'s destination policy (`existing`: whether a file there may be replaced).
     ///
     /// Throws `.invalidTensorToWrite` (nothing is written) for a duplicate or reserved name, a
     /// payload whose size does not match its shape, or a non-finite float (the reader's policy
     /// is to reject those, so the writer refuses to produce them); `.writeFailed` for a failed
-    /// system call, after removing the temporary file.
-    public static func write(to path: String, tensors: [Tensor], metadata: [String: String] = [:]) throws(SafetensorsError) {
-        try write(to: path, tensors: tensors, metadata: metadata, failingAfterBytes: nil)
+    /// system call, after removing the temporary file; `.outputRefused` (nothing is written) for a
+    /// destination that is a directory, device, FIFO or socket, or exists under `.refuse`.
+    public static func write(
+        to path: String, tensors: [Tensor], metadata: [String: String] = [:], existing: AtomicFile.Existing
+    ) throws(SafetensorsError) {
+        try write(to: path, tensors: tensors, metadata: metadata, existing: existing, failingAfterBytes: nil)
     }
 
     /// The file's bytes in memory (for embedding, tests and fuzzing).
@@ -82,9 +86,11 @@ public enum SafetensorsWriter {
 
     /// `write(to:tensors:metadata:)` with a fault injected after `failingAfterBytes` bytes of
     /// the temporary file, so tests can show that a failed write leaves the old file alone.
-    static func write(to path: String, tensors: [Tensor], metadata: [String: String], failingAfterBytes: Int?) throws(SafetensorsError) {
+    static func write(
+        to path: String, tensors: [Tensor], metadata: [String: String], existing: AtomicFile.Existing = .replace, failingAfterBytes: Int?
+    ) throws(SafetensorsError) {
         let plan = try Plan(tensors: tensors, metadata: metadata, path: path)
-        try AtomicFile.replace(path, failure: { .writeFailed(path: path, operation: $0.operation, errno: $0.code) }) { descriptor throws(SafetensorsError) in
+        try AtomicFile.replace(path, existing: existing, failure: { SafetensorsError(path: path, $0) }) { descriptor throws(SafetensorsError) in
             var sink = FileSink(descriptor: descriptor, path: path, failingAfterBytes: failingAfterBytes)
             try plan.emit(into: &sink)
         }
@@ -210,6 +216,18 @@ struct ArraySink: ByteSink {
     }
 }
 
+extension SafetensorsError {
+    /// `AtomicFile`'s failure as this module's: a failed system call is `.writeFailed`, a refused
+    /// destination `.outputRefused`.
+    init(path: String, _ failure: AtomicFile.Failure) {
+        if case .system(let operation, let code) = failure {
+            self = .writeFailed(path: path, operation: operation, errno: code)
+        } else {
+            self = .outputRefused(failure)
+        }
+    }
+}
+
 /// Writes everything, retrying short writes and EINTR; ENOSPC and the rest become `.writeFailed`.
 struct FileSink: ByteSink {
     let descriptor: Int32
@@ -228,7 +246,7 @@ struct FileSink: ByteSink {
         do {
             try AtomicFile.writeAll(descriptor, chunk)
         } catch {
-            throw .writeFailed(path: path, operation: error.operation, errno: error.code)
+            throw SafetensorsError(path: path, error)
         }
         written += chunk.count
         if injectFault {

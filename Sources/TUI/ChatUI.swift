@@ -407,8 +407,8 @@ public final class ChatUI {
             }
             transcript.removeLastReply()
             startReply { $0.regenerate() }
-        case .save(let path):
-            worker.save(to: path)
+        case .save(let path, let replace):
+            worker.save(to: path, replace: replace)
         }
         return nil
     }

@@ -74,14 +74,10 @@ final class GenerationWorker: @unchecked Sendable {
         return queue.sync { transcriptFile?.save(session.turns) }
     }
 
-    func save(to path: String) {
+    /// `/save` and `/save!`: written on the worker's queue, after any reply in progress.
+    func save(to path: String, replace: Bool) {
         queue.async {
-            do {
-                try Transcript.save(self.session.turns, modelName: self.modelName, to: path)
-                self.note(.notice("transcript saved to \(path)"))
-            } catch {
-                self.note(.notice("could not save: \(error)"))
-            }
+            self.note(.notice(Transcript.saveCommand(self.session.turns, modelName: self.modelName, to: path, replace: replace)))
         }
     }
 

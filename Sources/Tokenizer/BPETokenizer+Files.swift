@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 
@@ -212,16 +213,20 @@ extension BPETokenizer {
         return Data(out.utf8)
     }
 
+    /// The files `save(to:existing:)` writes, in its order.
+    public static let fileNames = ["vocab.json", "merges.txt", "tokenizer.json"]
+
     /// Writes `vocab.json`, `merges.txt` and `tokenizer.json` into `directory` (created if needed).
-    public func save(to directory: String) throws(TokenizerError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .cannotCreateDirectory(path: directory, reason: error.localizedDescription)
+    /// - Parameter existing: whether those files, if there, may be replaced; all three are
+    ///   checked before any is written, so a refusal leaves the directory as it was.
+    public func save(to directory: String, existing: AtomicFile.Existing) throws(TokenizerError) {
+        do { try AtomicFile.makeDirectory(directory) } catch { throw .output(path: directory, error) }
+        let paths = Self.fileNames.map { (directory as NSString).appendingPathComponent($0) }
+        for path in paths {
+            do { _ = try AtomicFile.destination(path, existing: existing) } catch { throw .output(path: path, error) }
         }
-        let join = { (name: String) in (directory as NSString).appendingPathComponent(name) }
-        try writeFile(vocabJSON(), to: join("vocab.json"))
-        try writeFile(mergesText(), to: join("merges.txt"))
-        try writeFile(tokenizerJSON(), to: join("tokenizer.json"))
+        for (path, data) in zip(paths, [vocabJSON(), mergesText(), tokenizerJSON()]) {
+            try writeFile(data, to: path, existing: existing)
+        }
     }
 }

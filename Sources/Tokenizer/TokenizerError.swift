@@ -25,10 +25,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case unknownID(Int)
     /// Training settings that cannot work, e.g. a vocabulary size below 256 (64).
     case badTrainingSettings(String)
-    /// Saving failed: the directory could not be made (74).
-    case cannotCreateDirectory(path: String, reason: String)
-    /// Saving failed: a file could not be written (74).
-    case cannotWrite(path: String, reason: String)
+    /// Saving `path` failed (74) or was refused by `AtomicFile`'s destination policy: a file the
+    /// caller may not replace, a device, FIFO or socket, or no directory to write into (73).
+    case output(path: String, AtomicFile.Failure)
 
     /// The 1-based line in the file at fault, when known.
     public var line: Int? {
@@ -39,14 +38,14 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         }
     }
 
-    /// sysexits code: 65 bad data, 66 missing input, 74 I/O error, 64 usage.
+    /// sysexits code: 65 bad data, 66 missing input, 73 refused output, 74 I/O error, 64 usage.
     public var exitCode: Int32 {
         switch self {
         case .file(let failure): failure.exitCode
         case .noSuchDirectory, .notADirectory: 66
         case .notJSON, .unsupported, .badVocabulary, .badMerge, .unknownID: 65
         case .badTrainingSettings: 64
-        case .cannotCreateDirectory, .cannotWrite: 74
+        case .output(_, let failure): failure.exitCode
         }
     }
 
@@ -61,8 +60,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             "\(path)\(line.map { ":\($0)" } ?? ""): \(reason)"
         case .unknownID(let id): "unknown token id \(id)"
         case .badTrainingSettings(let reason): reason
-        case .cannotCreateDirectory(let path, let reason): "\(path): cannot create directory: \(reason)"
-        case .cannotWrite(let path, let reason): "\(path): cannot write: \(reason)"
+        case .output(let path, let failure):
+            if case .system = failure { "\(path): cannot write: \(failure)" } else { failure.description }
         }
     }
 }
@@ -72,11 +71,12 @@ func readFile(_ path: String) throws(TokenizerError) -> Data {
     do { return try InputFile.read(path) } catch { throw .file(error) }
 }
 
-/// Writes a whole file atomically (a crash never leaves half a vocabulary behind).
-func writeFile(_ data: Data, to path: String) throws(TokenizerError) {
+/// Writes a whole file atomically (a crash never leaves half a vocabulary behind), under
+/// `AtomicFile`'s destination policy.
+func writeFile(_ data: Data, to path: String, existing: AtomicFile.Existing) throws(TokenizerError) {
     do {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(Array(data), to: path, existing: existing)
     } catch {
-        throw .cannotWrite(path: path, reason: error.localizedDescription)
+        throw .output(path: path, error)
     }
 }

@@ -31,7 +31,9 @@ public struct Checkpoint {
         if let bestBitsPerByte { metadata["best_bits_per_byte"] = String(bestBitsPerByte) }
         if let lossAverage { metadata["loss_average"] = String(lossAverage) }
         if skippedInARow > 0 { metadata["skipped_in_a_row"] = String(skippedInARow) }
-        try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata)
+        // A run rewrites its own checkpoint; whether it may start over an old one is decided
+        // before training (`train --resume`, `--force`).
+        try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata, existing: .replace)
     }
 
     /// What a checkpoint holds.
@@ -80,6 +82,11 @@ public struct Checkpoint {
         }
         guard m.count == model.weights.count, v.count == model.weights.count else {
             throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
+        }
+        // AdamW divides by √v: a negative second moment (a flipped sign bit) would turn the
+        // weights into NaN on the first update of the resumed run.
+        if let index = v.firstIndex(where: { !($0 >= 0) }) {
+            throw .checkpoint(path: path, reason: "tensor \"adam.v\": element \(index) is \(v[index]); AdamW's second moment cannot be negative")
         }
         var lossAverage: Float?
         if let text = meta["loss_average"] {

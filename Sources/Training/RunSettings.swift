@@ -93,6 +93,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The corpus has no tokens, or fewer than one window needs.
     case corpusTooSmall(path: String, tokens: Int, needed: Int)
     case checkpoint(path: String, reason: String)
+    /// `train --resume` where the output directory has no checkpoint (exit 66).
+    case noCheckpoint(path: String)
     /// A malformed line of a JSONL corpus.
     case badCorpus(path: String, line: Int, reason: String)
     /// A corpus file that cannot be read, or a `dataset.json` that is malformed.
@@ -116,6 +118,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): the corpus has \(tokens) tokens; training needs at least \(needed) (one context window + 1)"
         case .checkpoint(let path, let reason):
             return "\(path): \(reason)"
+        case .noCheckpoint(let path):
+            return "\(path): no checkpoint to resume from"
         case .badCorpus(let path, let line, let reason):
             return "\(path): line \(line): \(reason)"
         case .corpus(let error):
@@ -139,7 +143,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .output: return 74
-        case .configNotFound: return 66
+        case .configNotFound, .noCheckpoint: return 66
         case .corpus(let error): return error.exitCode
         default: return 65
         }

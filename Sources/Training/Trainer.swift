@@ -157,6 +157,6 @@ public final class Trainer {
     }
 
     private func saveModel() throws(TrainingError) {
-        do { try model.save(to: modelPath) } catch { throw .output(path: modelPath, reason: error.description) }
+        do { try model.save(to: modelPath, existing: .replace) } catch { throw .output(path: modelPath, reason: error.description) }
     }
 }

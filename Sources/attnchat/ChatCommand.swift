@@ -24,7 +24,7 @@ struct ChatCommand: ParsableCommand {
     var maxTokens = 256
     @Flag(name: .customLong("no-tui"), help: "Line mode: plain lines in and out.")
     var noTUI = false
-    @Option(help: "Keep the conversation in this new file: rewritten atomically after every reply and on every way out (quit, Ctrl-C, SIGTERM, SIGHUP). An existing file is never overwritten.")
+    @Option(help: "Keep the conversation in this new file: rewritten atomically after every reply and on every way out (quit, Ctrl-C, SIGTERM, SIGHUP). An existing file is never overwritten (exit 73); exit 74 if the last save failed.")
     var transcript: String?
 
     func validate() throws {
@@ -41,11 +41,13 @@ struct ChatCommand: ParsableCommand {
         if !noTUI && ChatUI.canRun() {
             if let status = ChatUI(session: session, modelName: name, transcriptFile: file).run() {
                 if status != 0 { Foundation.exit(status) }
+                try file?.checkSaved()
                 return
             }
             FileHandle.standardError.write(Data("attnchat: this terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")) cannot run the full-screen UI; using the line mode\n".utf8))
         }
         try LineChat(session: session, modelName: name, transcriptFile: file).run()
+        try file?.checkSaved()
     }
 
     /// Chat defaults: `SamplingSettings()` (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
@@ -155,13 +157,8 @@ struct LineChat {
             } catch {
                 note("attnchat: \(error)")
             }
-        case .save(let path):
-            do {
-                try Transcript.save(session.turns, modelName: modelName, to: path)
-                note("(transcript saved to \(path))")
-            } catch {
-                note("attnchat: \(error)")
-            }
+        case .save(let path, let replace):
+            note(Transcript.saveCommand(session.turns, modelName: modelName, to: path, replace: replace))
         case .regen:
             runTurn(turn, cancel: cancel) {
                 do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import GPT
 import Safetensors
@@ -20,6 +21,8 @@ struct ExportCommand: ParsableCommand {
     var huggingFace = false
     @Option(help: "Tokenizer directory to copy along with --hugging-face (default: the embedded one).")
     var vocab: String?
+    @Flag(help: "Replace the output file (with --hugging-face: the files it writes in the directory) if it exists (else exit 73).")
+    var force = false
 
     func validate() throws {
         guard ["F32", "F16", "BF16"].contains(dtype.uppercased()) else { throw ValidationError("--dtype must be F32, F16 or BF16 (got \(dtype))") }
@@ -28,12 +31,16 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let (model, _) = try modelOptions.load()
         let type = DType(rawValue: dtype.uppercased())!
+        let existing = overwritePolicy(force: force)
         if huggingFace {
             let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
-            try model.saveHuggingFace(directory: output, dtype: type, endOfTextID: tokenizer.specialTokenID("<|endoftext|>"))
-            try tokenizer.save(to: output)
+            // Every file is checked before the first is written: a refusal changes nothing.
+            let names = ["config.json", "model.safetensors"] + BPETokenizer.fileNames
+            try checkOutputs(names.map { (output as NSString).appendingPathComponent($0) }, in: output, existing: existing)
+            try model.saveHuggingFace(directory: output, dtype: type, endOfTextID: tokenizer.specialTokenID("<|endoftext|>"), existing: existing)
+            try tokenizer.save(to: output, existing: existing)
         } else {
-            try model.save(to: output, dtype: type)
+            try model.save(to: output, dtype: type, existing: existing)
         }
         FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
     }

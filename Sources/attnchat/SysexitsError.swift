@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import GPT
 import Safetensors
@@ -23,6 +24,7 @@ extension SamplingError: SysexitsError {
     var exitCode: Int32 { 65 }
 }
 extension TrainingError: SysexitsError {}
+extension AtomicFile.Failure: SysexitsError {}
 
 /// A usage error found after parsing (exit 64), e.g. a flag combination.
 struct UsageError: SysexitsError {
@@ -34,4 +36,18 @@ struct UsageError: SysexitsError {
 struct OutputError: SysexitsError {
     let description: String
     var exitCode: Int32 { 74 }
+}
+
+/// How a command's `--force` flag chooses what happens to an output that already exists:
+/// replaced with it, refused (exit 73) with a line that names the flag without it.
+func overwritePolicy(force: Bool, hint: String = "--force replaces it") -> AtomicFile.Existing {
+    force ? .replace : .refuse(hint: hint)
+}
+
+/// Checks, before any work, that `paths` can be written under `existing` (and makes
+/// `directory`, when given): a refused output then fails at once rather than after the work.
+/// The writes check again, so a file that appears meanwhile is not replaced either.
+func checkOutputs(_ paths: [String], in directory: String? = nil, existing: AtomicFile.Existing) throws(AtomicFile.Failure) {
+    if let directory { try AtomicFile.makeDirectory(directory) }
+    for path in paths { _ = try AtomicFile.destination(path, existing: existing) }
 }

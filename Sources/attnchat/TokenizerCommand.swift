@@ -31,6 +31,9 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "Directory for vocab.json, merges.txt and tokenizer.json.")
         var output: String
 
+        @Flag(help: "Replace vocab.json, merges.txt and tokenizer.json if OUTPUT has them (else exit 73).")
+        var force = false
+
         @Argument(help: "Text files, or the chit-chat dataset.json.")
         var files: [String]
 
@@ -42,6 +45,9 @@ struct TokenizerCommand: ParsableCommand {
         }
 
         func run() throws {
+            // Checked before the training, which can take minutes, and again by the writes.
+            let existing = overwritePolicy(force: force)
+            try checkOutputs(BPETokenizer.fileNames.map { (output as NSString).appendingPathComponent($0) }, in: output, existing: existing)
             var trainer = BPETrainer(vocabularySize: vocabSize, specialTokens: specials)
             for file in files {
                 if ChitChat.looksLikeDataset(path: file) {
@@ -57,7 +63,7 @@ struct TokenizerCommand: ParsableCommand {
             var bar = ProgressBar(label: "merges")
             let tokenizer = try trainer.train { done, total in bar.update(done, total) }
             bar.finish()
-            try tokenizer.save(to: output)
+            try tokenizer.save(to: output, existing: existing)
             printError("wrote \(output)/vocab.json, merges.txt, tokenizer.json: \(tokenizer.vocabularySize) tokens, \(tokenizer.mergeCount) merges")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FileIO
 import Foundation
 import GPT
 import Synchronization
@@ -14,7 +15,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Writes DIR/checkpoint.safetensors (weights + optimizer + step, atomically, every --checkpoint-every steps \
             and on Ctrl-C) and DIR/model.safetensors (the weights with the best validation bits/byte). \
-            --resume continues from DIR/checkpoint.safetensors with the settings saved in it.
+            --resume continues from DIR/checkpoint.safetensors with the settings saved in it; without it, a DIR that \
+            holds a checkpoint or model is refused (exit 73) unless --force starts a new run over them.
             """)
 
     @Option(name: .customLong("data"), help: "Corpus file (repeatable).")
@@ -25,6 +27,8 @@ struct TrainCommand: ParsableCommand {
     var vocab: String?
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.")
     var resume = false
+    @Flag(help: "Start a new run even if OUTPUT holds a checkpoint or model, replacing them (else exit 73).")
+    var force = false
 
     @Option(help: "Transformer blocks (default \(defaultShape.layers)).") var layers: Int?
     @Option(help: "Attention heads per block (default \(defaultShape.heads)).") var heads: Int?
@@ -49,6 +53,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+        guard !(resume && force) else { throw ValidationError("--resume continues OUTPUT's run and --force replaces it: give one") }
         for (name, value) in [("--batch", batch), ("--accumulation", accumulation), ("--steps", steps)] {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive (got \(value))") }
         }
@@ -103,8 +108,19 @@ struct TrainCommand: ParsableCommand {
         let config = shape.config(vocabSize: tokenizer.vocabularySize)
         try config.validate()
 
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let checkpointPath = output + "/checkpoint.safetensors"
+        let outputs = [checkpointPath, output + "/model.safetensors"]
+        if resume {
+            // The checkpoint must be there; the outputs must be files the run may rewrite.
+            guard FileManager.default.fileExists(atPath: checkpointPath) else { throw TrainingError.noCheckpoint(path: checkpointPath) }
+            try checkOutputs(outputs, existing: .replace)
+        } else {
+            // Another run's checkpoint is never overwritten by accident: --resume or --force says which.
+            try checkOutputs(outputs, in: output, existing: overwritePolicy(force: force, hint: "--resume continues that run; --force starts a new one over it"))
+        }
+        // Temporary files of runs killed mid-checkpoint (kill -9 leaves one per kill).
+        let stale = outputs.flatMap { AtomicFile.removeStaleTemporaryFiles(for: $0) }
+        if !stale.isEmpty { note("removed \(stale.count) temporary file\(stale.count == 1 ? "" : "s") left by killed runs in \(output)") }
         var model: GPTModel
         var optimizer: AdamW?
         var settings = RunSettings()
@@ -112,9 +128,6 @@ struct TrainCommand: ParsableCommand {
         var lossAverageSoFar: Float?
         var skippedSoFar = 0
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpointPath) else {
-                throw TrainingError.checkpoint(path: checkpointPath, reason: "no checkpoint to resume from")
-            }
             let loaded = try Checkpoint.load(path: checkpointPath)
             let requested = [("n_layer", layers, loaded.model.config.layers), ("n_head", heads, loaded.model.config.heads),
                              ("n_embd", width, loaded.model.config.width), ("n_positions", context, loaded.model.config.contextLength)]

@@ -17,7 +17,7 @@ import Testing
     static func directory(config: String = goodConfig, tensors: [SafetensorsWriter.Tensor]) throws -> String {
         let dir = try CLI.temporaryDirectory()
         try config.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        try SafetensorsWriter.write(to: dir.appendingPathComponent("model.safetensors").path, tensors: tensors)
+        try SafetensorsWriter.write(to: dir.appendingPathComponent("model.safetensors").path, tensors: tensors, existing: .replace)
         return dir.path
     }
 
@@ -110,14 +110,14 @@ import Testing
 
     @Test func attnchatFileOfAnUnknownVersionIs65() throws {
         let path = try CLI.temporaryDirectory().appendingPathComponent("m.safetensors").path
-        try SafetensorsWriter.write(to: path, tensors: try Self.tensors(), metadata: ["format": "attnchat-gpt", "format_version": "2", "config": "{}"])
+        try SafetensorsWriter.write(to: path, tensors: try Self.tensors(), metadata: ["format": "attnchat-gpt", "format_version": "2", "config": "{}"], existing: .replace)
         try Self.expectError(path, code: 65, mentions: ["unsupported version 2 (expected 1)"])
     }
 
     @Test func attnchatFileWithAnUnknownConfigFieldIs65() throws {
         let path = try CLI.temporaryDirectory().appendingPathComponent("m.safetensors").path
         let config = #"{"vocab_size":301,"n_positions":64,"n_layer":2,"n_head":3,"n_embd":48,"flash":true}"#
-        try SafetensorsWriter.write(to: path, tensors: try Self.tensors(), metadata: ["format": "attnchat-gpt", "format_version": "1", "config": config])
+        try SafetensorsWriter.write(to: path, tensors: try Self.tensors(), metadata: ["format": "attnchat-gpt", "format_version": "1", "config": config], existing: .replace)
         try Self.expectError(path, code: 65, mentions: ["flash"])
     }
 }

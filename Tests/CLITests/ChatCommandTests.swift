@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 @_spi(Training) import GPT
 import Testing
@@ -50,7 +51,7 @@ enum ChatModels {
 
     static func save(_ model: GPTModel, _ name: String) -> String {
         let path = try! CLI.temporaryDirectory().appendingPathComponent("\(name).safetensors").path
-        try! model.save(to: path)
+        try! model.save(to: path, existing: .replace)
         return path
     }
 }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 @_spi(Training) import GPT
 import Sampling
@@ -234,13 +235,13 @@ enum ChatFixture {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("chat.txt").path
         let turns = [Turn(role: .user, text: "hi"), Turn(role: .bot, text: "hel\u{1B}lo", interrupted: true)]
-        try Transcript.save(turns, modelName: "m", to: path)
+        try Transcript.save(turns, modelName: "m", to: path, existing: .replace)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("\n[user]\nhi\n"))
         #expect(text.contains("\n[bot, interrupted]\nhel\u{241B}lo\n"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["chat.txt"])  // no temp file left
         // A failed save is an error, not a crash (that the old file survives a failed write is
         // AtomicFileTests' aFailingWriterLeavesTheOldFileAndNoTemporaryFile).
-        #expect(throws: ChatError.self) { try Transcript.save(turns, modelName: "m", to: dir.path + "/missing/x.txt") }
+        #expect(throws: ChatError.self) { try Transcript.save(turns, modelName: "m", to: dir.path + "/missing/x.txt", existing: .replace) }
     }
 }

@@ -11,8 +11,9 @@ import Testing
         ("/settings", .settings),
         ("/reset", .reset),
         ("/regen", .regen),
-        ("/save chat.txt", .save(path: "chat.txt")),
-        ("/save my chats/today.txt", .save(path: "my chats/today.txt")),
+        ("/save chat.txt", .save(path: "chat.txt", replace: false)),
+        ("/save! chat.txt", .save(path: "chat.txt", replace: true)),
+        ("/save my chats/today.txt", .save(path: "my chats/today.txt", replace: false)),
         ("/help", .help),
         ("/quit", .quit),
         ("/exit", .quit),
@@ -70,7 +71,7 @@ import Testing
     }
 
     @Test func theLineModeHelpSaysWhatEachCommandDoes() {
-        #expect(SlashCommand.helpText.contains("  /quit, /exit, /q   leave (Ctrl-D works too)\n"))
+        #expect(SlashCommand.helpText.contains("  /quit, /exit, /q     leave (Ctrl-D works too)\n"))
         #expect(SlashCommand.helpText.split(separator: "\n").allSatisfy { $0.count <= 100 })
     }
 }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Safetensors
 import Testing
@@ -12,7 +13,7 @@ import Testing
     func attnchatFileRoundTripsExactly(positional: GPTConfig.Positional) throws {
         let model = ForwardConsistencyTests.model(positional)
         let path = Self.temporaryPath("m.safetensors")
-        try model.save(to: path)
+        try model.save(to: path, existing: .replace)
         let (loaded, source) = try GPTModel.load(path: path)
         #expect(loaded.config == model.config)
         #expect(source.dtypes == ["F32"])
@@ -24,7 +25,7 @@ import Testing
     @Test func huggingFaceExportLoadsBack() throws {
         let (model, _) = try GPTModel.load(path: Fixtures.path("tiny-odd"))
         let dir = Self.temporaryPath("hf")
-        try model.saveHuggingFace(directory: dir)
+        try model.saveHuggingFace(directory: dir, existing: .replace)
         let (loaded, _) = try GPTModel.load(path: dir)
         let (stateA, stateB) = (GPTState(model: model), GPTState(model: loaded))
         let a = Array(try stateA.prefill([1, 2, 3]))
@@ -36,7 +37,7 @@ import Testing
     @Test func f16FileLoadsWithinRounding() throws {
         let model = ForwardConsistencyTests.model(.learned)
         let path = Self.temporaryPath("m16.safetensors")
-        try model.save(to: path, dtype: .F16)
+        try model.save(to: path, dtype: .F16, existing: .replace)
         let (loaded, source) = try GPTModel.load(path: path)
         #expect(source.dtypes == ["F16"])
         let (stateA, stateB) = (GPTState(model: model), GPTState(model: loaded))
@@ -52,7 +53,7 @@ import Testing
         let config = GPTConfig(vocabSize: 11, contextLength: 8, layers: 1, heads: 2, width: 4)
         let weights = GPTWeights(config: config)
         weights.initialiseRandomly(seed: 2)
-        try GPTModel(weights: weights).save(to: path)
+        try GPTModel(weights: weights).save(to: path, existing: .replace)
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         var rng = SplitMix64(seed: 99)
         var loaded = 0, rejected = 0

@@ -18,7 +18,7 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
     defer { dir.remove() }
     let path = dir.path + "/model.safetensors"
     let metadata = ["format": "pt", "attnchat": #"{"version":1,"n_layer":2}"#]
-    try SafetensorsWriter.write(to: path, tensors: sampleTensors, metadata: metadata)
+    try SafetensorsWriter.write(to: path, tensors: sampleTensors, metadata: metadata, existing: .replace)
 
     let file = try SafetensorsFile(path: path)
     #expect(file.metadata == metadata)
@@ -69,7 +69,7 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
     ]
     for (tensors, reason) in invalid {
         do {
-            try SafetensorsWriter.write(to: path, tensors: tensors)
+            try SafetensorsWriter.write(to: path, tensors: tensors, existing: .replace)
             Issue.record("wrote \(tensors.map(\.name))")
         } catch {
             guard case .invalidTensorToWrite(path, _, let message) = error else {
@@ -87,7 +87,7 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let path = dir.path + "/model.safetensors"
-    try SafetensorsWriter.write(to: path, tensors: sampleTensors, metadata: ["step": "1"])
+    try SafetensorsWriter.write(to: path, tensors: sampleTensors, metadata: ["step": "1"], existing: .replace)
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
 
     let bigger = sampleTensors + [.init(name: "new", shape: [1000], floats: Array(repeating: 1, count: 1000))]
@@ -100,14 +100,14 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
         #expect(try SafetensorsFile(path: path).metadata == ["step": "1"])
         #expect(try dir.contents() == ["model.safetensors"], "temporary file left behind")
     }
-    try SafetensorsWriter.write(to: path, tensors: bigger, metadata: ["step": "2"])
+    try SafetensorsWriter.write(to: path, tensors: bigger, metadata: ["step": "2"], existing: .replace)
     #expect(try SafetensorsFile(path: path).metadata == ["step": "2"])
 }
 
 @Test func writeIntoAMissingDirectoryIsAnIOError() {
     let path = "/nonexistent-\(UInt32.random(in: 0...UInt32.max))/model.safetensors"
     do {
-        try SafetensorsWriter.write(to: path, tensors: sampleTensors)
+        try SafetensorsWriter.write(to: path, tensors: sampleTensors, existing: .replace)
         Issue.record("wrote into a missing directory")
     } catch {
         guard case .writeFailed(path, _, ENOENT) = error else {

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Testing
 @testable import Tokenizer
@@ -49,7 +50,7 @@ import Testing
     @Test func savesAndReloadsThroughADirectory() throws {
         let directory = NSTemporaryDirectory() + "attnchat-tok-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Fixture.hf.save(to: directory)
+        try Fixture.hf.save(to: directory, existing: .replace)
         let reloaded = try BPETokenizer(directory: directory)
         #expect(reloaded.encode("Hello world 👍🏽") == Fixture.hf.encode("Hello world 👍🏽"))
         #expect(reloaded.specialTokens == Fixture.hf.specialTokens)
