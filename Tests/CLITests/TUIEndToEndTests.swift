@@ -352,13 +352,19 @@ final class Tmux {
 
     /// A shell in tmux, with the chat started from it.
     static func chat(model: String, args: [String], environment: String = "") throws -> Tmux {
+        let t = try shell()
+        try t.type(chatCommand(model: model, args: args, environment: environment))
+        try t.keys("Enter")
+        return t
+    }
+
+    /// A shell (bash, with job control) in tmux, ready for keys.
+    static func shell() throws -> Tmux {
         let t = Tmux()
         try t.run(["new-session", "-d", "-x", "120", "-y", "30", "env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 TERM=screen PS1='$ ' bash --norc --noprofile"])
         try t.run(["set-option", "-g", "status", "off"])  // the pane is the whole window
         // Keys sent before the shell reads its terminal may be dropped: wait for the prompt.
         try t.wait("the shell prompt", seconds: 10) { $0.hasPrefix("$") }
-        try t.type(chatCommand(model: model, args: args, environment: environment))
-        try t.keys("Enter")
         return t
     }
 
