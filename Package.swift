@@ -43,9 +43,11 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["JSON", "FileIO"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
+        // The one async-signal-safe signal handler (a flag per signal and a pipe); no Swift API.
+        .target(name: "CSignals"),
         // Chat template, history and context window, the token loop (also generate's), slash
-        // commands (both front ends'), live settings.
-        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO"], swiftSettings: simdBaseline),
+        // commands (both front ends'), live settings, the signals that stop attnchat.
+        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO", "CSignals"], swiftSettings: simdBaseline),
         // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),

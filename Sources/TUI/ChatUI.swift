@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import GPT
 import Sampling
-import Synchronization
 
 /// The full-screen chat: transcript, input line, status bar, help line and the attention pane.
 ///
@@ -63,8 +62,6 @@ public final class ChatUI {
     private var contextPieces: [String] = []
     private let layers: Int, heads: Int
 
-    private static let stopSignal = Atomic<Int32>(0)
-
     /// - Parameter transcriptFile: `--transcript`: kept up to date after every reply and saved
     ///   once more on every way out.
     public init(session: ChatSession, modelName: String, transcriptFile: TranscriptFile? = nil) {
@@ -77,27 +74,37 @@ public final class ChatUI {
 
     /// Runs until the user quits; nil when curses cannot start on this terminal (the caller
     /// falls back to the line mode). The terminal is restored on every way out.
+    ///
+    /// Signals: SIGINT, SIGTERM and SIGHUP end the UI within a frame (100 ms), whatever it is
+    /// doing — between two keys of a paste too — with the reply kept and marked interrupted, the
+    /// transcript saved, the terminal restored and 128 + the signal. SIGTSTP (and Ctrl-Z)
+    /// suspends it with the terminal restored; `fg` brings it back as it was.
     public func run() -> Int32? {
         // A parent may hand down a blocked SIGWINCH; curses learns of resizes through it.
         var winch = sigset_t()
         sigemptyset(&winch)
         sigaddset(&winch, SIGWINCH)
         pthread_sigmask(SIG_UNBLOCK, &winch, nil)
+        // Caught before curses starts, so that ncurses installs none of its own handlers for
+        // them: its SIGINT and SIGTERM handlers exit(1) at once, saving nothing.
+        StopSignals.catchSignals()
+        let jobControl = StopSignals.catchSignals([SIGTSTP, SIGCONT])
+        canSuspend = jobControl.contains(SIGTSTP)
+        // The line mode (after this UI, or instead of it) suspends the ordinary way, by the tty.
+        defer { for sig in jobControl { StopSignals.restoreDefault(sig) } }
         guard let c = Curses() else { return nil }
         curses = c
         transcript = TranscriptView(ascii: c.ascii)
-        let sources = Self.watchSignals()
         defer {
             curses.stop()
-            for s in sources { s.cancel() }
             if let reason = worker.finish() {
                 FileHandle.standardError.write(Data("attnchat: \(reason)\n".utf8))
             }
+            StopSignals.exitOnArrival()
         }
         transcript.add(.notice, "attnchat — \(worker.modelName). Type a message and press Enter; /help or F1 lists the keys.")
         while true {
-            let signal = Self.stopSignal.load(ordering: .relaxed)
-            if signal != 0 { return 128 + signal }
+            if let code = answerSignals() { return code }
             let now0 = DispatchTime.now().uptimeNanoseconds
             if now0 - lastHangupCheck > 250_000_000 {
                 lastHangupCheck = now0
@@ -113,12 +120,20 @@ public final class ChatUI {
                 dirty = true
             }
             if let key = curses.readKey() {
-                lastKeyAt = now0
+                let now = DispatchTime.now().uptimeNanoseconds
+                if pasting && now - lastKeyAt > Self.typedKeyPause {
+                    // A key alone after a pause was typed, not pasted: a paste's start marker
+                    // came without its end, and Enter must send again rather than add a line.
+                    if let next = curses.readKey(waiting: 0) { curses.unread(next) } else { pasting = false }
+                }
+                lastKeyAt = now
                 typed = true
                 if let code = handle(key) { return code }
-                // Take every key already typed before drawing (a paste arrives as many keys).
+                // Take every key already typed before drawing (a paste arrives as many keys),
+                // answering signals between them: a paste can be hundreds of thousands of keys.
                 curses.setTimeout(milliseconds: 0)
                 while let more = curses.readKey() {
+                    if let code = answerSignals() { return code }
                     if let code = handle(more) { return code }
                 }
                 curses.setTimeout(milliseconds: wait)
@@ -133,15 +148,36 @@ public final class ChatUI {
         }
     }
 
-    /// SIGTERM and SIGHUP end the loop (which restores the terminal); they never kill mid-frame.
-    private static func watchSignals() -> [DispatchSourceSignal] {
-        [SIGTERM, SIGHUP].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stopSignal.store(sig, ordering: .relaxed) }
-            source.resume()
-            return source
+    /// A key that arrives alone this long after the one before it was typed by a person (ns).
+    /// Within a paste, even one over a slow link, keys come in bursts: each read brings many.
+    static let typedKeyPause: UInt64 = 100_000_000
+
+    /// Whether Ctrl-Z and SIGTSTP suspend: not when SIGTSTP was ignored on entry (no job control).
+    private var canSuspend = false
+
+    /// The exit status for a stop signal that arrived (128 + it); suspends on SIGTSTP and repaints
+    /// after SIGCONT (a stop by SIGSTOP, which cannot be caught, may have left the screen to the shell).
+    private func answerSignals() -> Int32? {
+        if let sig = StopSignals.takeAny() { return 128 + sig }
+        if StopSignals.take(SIGTSTP) { suspend() }
+        if StopSignals.take(SIGCONT) {
+            curses.resume()
+            dirty = true
         }
+        return nil
+    }
+
+    /// Ctrl-Z or SIGTSTP: the terminal as the shell had it, the process group stopped (a
+    /// streaming reply with it); on `fg` the screen as it was, the half-typed input included.
+    private func suspend() {
+        guard canSuspend else { return }
+        curses.leave()
+        StopSignals.restoreDefault(SIGTSTP)
+        kill(0, SIGTSTP)  // stops here until SIGCONT
+        StopSignals.catchSignals([SIGTSTP])
+        _ = StopSignals.take(SIGCONT)
+        curses.resume()
+        dirty = true
     }
 
     // MARK: Events from the generation queue
@@ -253,6 +289,7 @@ public final class ChatUI {
         case .control(4): // Ctrl-D
             if input.isEmpty { return 0 }
             input.deleteForward()
+        case .control(26): suspend()  // Ctrl-Z: raw mode makes it a key, not SIGTSTP
         case .control(11): input.killToEnd()
         case .control(12): curses.repaintAll()
         case .control(21): input.set("")

@@ -50,12 +50,35 @@ final class Curses {
     /// Restores the terminal. Safe to call twice.
     func stop() {
         guard screen != nil else { return }
-        writeRaw("\u{1B}[?2004l")
-        endwin()
+        leave()
         delscreen(screen)
         screen = nil
         fflush(cn_stdout())
     }
+
+    /// Gives the terminal back to the shell (bracketed paste off, the main screen, cooked
+    /// mode) without ending curses: `stop` and a suspend share it. A terminal without an
+    /// alternate screen (vt100, linux: no smcup/rmcup in terminfo) would keep the UI's last
+    /// frame under the shell's prompt, so the UI is wiped from it first.
+    func leave() {
+        writeRaw("\u{1B}[?2004l")
+        endwin()
+        if !hasAlternateScreen { cn_clear_screen() }
+        fflush(cn_stdout())
+    }
+
+    /// Takes the terminal again after `leave` (or after the process was stopped and continued
+    /// behind our back): curses' modes, bracketed paste, and the whole screen repainted.
+    func resume() {
+        guard screen != nil else { return }
+        reset_prog_mode()
+        writeRaw("\u{1B}[?2004h")
+        clearok(cn_stdscr(), true)
+        wrefresh(cn_stdscr())
+    }
+
+    /// terminfo has rmcup: endwin then brings back what the shell showed before.
+    private lazy var hasAlternateScreen: Bool = cn_has_alternate_screen() != 0
 
     var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
 
@@ -81,8 +104,17 @@ final class Curses {
         return readKey()
     }
 
+    private var pushedBack: Key?
+
+    /// Gives `key` back: the next `readKey` returns it (a look at the key behind another).
+    func unread(_ key: Key) { pushedBack = key }
+
     /// The next key, or nil when none arrived within the timeout.
     func readKey() -> Key? {
+        if let key = pushedBack {
+            pushedBack = nil
+            return key
+        }
         var ch: wint_t = 0
         let r = wget_wch(cn_stdscr(), &ch)
         if r == ERR { return nil }

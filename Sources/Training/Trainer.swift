@@ -79,7 +79,7 @@ public final class Trainer {
 
     /// Runs from the optimizer's step to `run.steps`.
     /// - Parameters:
-    ///   - shouldStop: polled after each update (Ctrl-C): the run checkpoints and returns.
+    ///   - shouldStop: polled after each update (SIGINT, SIGTERM, SIGHUP): the run checkpoints and returns.
     /// - Throws: `TrainingError.nonFiniteLoss` (nothing of that step is applied or saved) or
     ///   `.output` when a checkpoint cannot be written.
     public func train(progress: (TrainingProgress) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) {

@@ -67,6 +67,17 @@ struct LineChat {
     let transcriptFile: TranscriptFile?
     let out = FileHandle.standardOutput
     let interactive = isatty(STDIN_FILENO) == 1
+    /// The stop signals, answered on a queue and, before each token and at each turn's end, on
+    /// this thread too (`deliverPending`): a signal is never overtaken by a reply ending or by
+    /// the exit after the last line.
+    let signalsHolder = WatchHolder()
+    private var signals: StopSignals.Watch? {
+        get { signalsHolder.watch }
+        nonmutating set { signalsHolder.watch = newValue }
+    }
+
+    /// Set once by `run`, read on its thread only.
+    final class WatchHolder { var watch: StopSignals.Watch? }
 
     /// `/help`: the commands (one table with the full-screen UI's), then the keys of this mode.
     static let help = SlashCommand.helpText + "\nCtrl-C stops a reply; Ctrl-C at the prompt quits."
@@ -77,23 +88,19 @@ struct LineChat {
         // Ctrl-C during a reply stops it (kept, marked interrupted); a second Ctrl-C, or SIGTERM
         // or SIGHUP, during a reply also stops it and quits once the transcript is saved. At the
         // prompt every reply is already saved, so they exit at once.
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                if sig == SIGINT && turn.isBusy && !cancel.isCancelled {
-                    cancel.cancel()
-                    return
-                }
-                turn.quitAfterTurn(signal: sig) {
-                    if sig == SIGINT { FileHandle.standardError.write(Data("\n".utf8)) }
-                }
+        StopSignals.catchSignals()
+        let source = StopSignals.watch { sig in
+            if sig == SIGINT && turn.isBusy && !cancel.isCancelled {
                 cancel.cancel()
+                return
             }
-            source.resume()
-            return source
+            turn.quitAfterTurn(signal: sig) {
+                if sig == SIGINT { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+            cancel.cancel()
         }
-        defer { for s in sources { s.cancel() } }
+        signals = source
+        defer { source.cancel() }
         if interactive {
             note("attnchat — \(modelName). /help for commands, Ctrl-D to quit.")
         }
@@ -116,6 +123,7 @@ struct LineChat {
         }
         // The way out: one more save, in case the last one failed.
         runTurn(turn, cancel: cancel) {}
+        StopSignals.exitOnArrival()
         if interactive { try write("\n") }
     }
 
@@ -126,6 +134,7 @@ struct LineChat {
         turn.begin()
         body()
         saveTranscript()
+        signals?.deliverPending()
         let sig = turn.end()
         if sig != 0 { exit(128 + sig) }
     }
@@ -175,6 +184,7 @@ struct LineChat {
         switch event {
         case .token(_, _, let text):
             try? write(TerminalSafe.inert(text))
+            signals?.deliverPending()  // a signal stops the reply at the next token, not later
         case .contextTrimmed(let dropped):
             note("(dropped the oldest \(dropped) turn\(dropped == 1 ? "" : "s") to fit the context)")
         case .finished(let reason, _):

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chat
 import Dispatch
 import FileIO
 import Foundation
@@ -89,6 +90,15 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // SIGINT, SIGTERM and SIGHUP end a run the same way wherever they arrive: while it is set
+        // up (flags, corpus) there is nothing to save and it exits at once; from then on the run
+        // stops after the current step, writes its checkpoint (and model) and exits 128 + signal.
+        // A second Ctrl-C quits at once; the last checkpoint on disk stays whole (atomic writes).
+        let stop = TrainingStop()
+        StopSignals.catchSignals()
+        let signals = StopSignals.watch { stop.signalled($0) }
+        defer { signals.cancel() }
+
         // Flags win over the config file, which wins over the defaults.
         let file = try config.map { path throws(TrainingError) in try TrainingConfigFile(path: path) }
         let layers = self.layers ?? file?.layers, heads = self.heads ?? file?.heads
@@ -195,6 +205,8 @@ struct TrainCommand: ParsableCommand {
         }
         note(String(format: "corpus: %d training tokens, %d validation tokens (%.1f s to read and tokenize)",
                     corpus.train.count, corpus.validation.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        // From here a signal stops the run after a step, with a checkpoint (see `TrainingStop`).
+        stop.trainingBegins()
         let c = model.config
         note("model: \(c.layers) layers, \(c.heads) heads, width \(c.width), context \(c.contextLength), \(c.positional.rawValue) positions, \(c.parameterCount) parameters")
 
@@ -204,23 +216,52 @@ struct TrainCommand: ParsableCommand {
             validation: corpus.validation.count > 1 ? corpus.validation : nil,
             byteLength: { byteCounts[Int($0)] }, tokenizerHash: hash, directory: output, bestBitsPerByte: bestSoFar,
             lossAverage: lossAverageSoFar, skippedInARow: skippedSoFar)
-        let interrupted = Atomic<Bool>(false)
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if interrupted.load(ordering: .relaxed) { Foundation.exit(130) }  // a second Ctrl-C: stop now
-            interrupted.store(true, ordering: .relaxed)
-            FileHandle.standardError.write(Data("\nstopping after this step (Ctrl-C again to quit at once)...\n".utf8))
-        }
-        source.resume()
         let bar = TrainingProgressBar()
-        try trainer.train(progress: bar.show, shouldStop: { interrupted.load(ordering: .relaxed) })
+        // Each step also answers the signals the queue has not got to yet: one that came during
+        // the last step still stops the run with 128 + the signal, not a plain exit.
+        try trainer.train(progress: bar.show, shouldStop: {
+            signals.deliverPending()
+            return stop.signal != 0
+        })
         bar.finish()
         if let best = trainer.best, best.bitsPerByte == trainer.bestBitsPerByte {
             note(String(format: "best validation: %.4f bits/byte, %.4f nats/token (perplexity %.2f)", best.bitsPerByte, best.natsPerToken, best.perplexity))
         }
         note("wrote \(trainer.modelPath) and \(trainer.checkpointPath)")
-        if interrupted.load(ordering: .relaxed) { throw ExitCode(130) }
+        signals.deliverPending()
+        if stop.signal != 0 { throw ExitCode(128 + stop.signal) }
+        StopSignals.exitOnArrival()
+    }
+}
+
+/// Which stop signal ended a training run, and whether the run is set up (before that a signal
+/// exits at once: there is nothing to save yet).
+final class TrainingStop: Sendable {
+    private let state = Mutex<(training: Bool, signal: Int32)>((false, 0))
+    /// Asked at the start: once the terminal hangs up, isatty says no.
+    private let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+
+    /// The signal that asked the run to stop, or 0.
+    var signal: Int32 { state.withLock { $0.signal } }
+
+    func trainingBegins() { state.withLock { $0.training = true } }
+
+    /// From the signal watcher's queue.
+    func signalled(_ sig: Int32) {
+        // A hung-up terminal fails every write, and a failed write traps in FileHandle: the
+        // progress bar and the notes go nowhere from now on, so the checkpoint still gets written.
+        if sig == SIGHUP && stderrIsTerminal {
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, STDERR_FILENO); close(null) }
+        }
+        state.withLock { s in
+            if !s.training { Foundation.exit(128 + sig) }
+            if s.signal == SIGINT && sig == SIGINT { Foundation.exit(130) }  // a second Ctrl-C: stop now
+            guard s.signal == 0 else { return }
+            s.signal = sig
+            let again = sig == SIGINT ? " (Ctrl-C again to quit at once)" : ""
+            FileHandle.standardError.write(Data("\nstopping after this step\(again)...\n".utf8))
+        }
     }
 }
 

@@ -45,4 +45,10 @@ static inline int cn_locale_is_utf8(void) {
     return cs && (cs[0] == 'U' || cs[0] == 'u') && (cs[1] == 'T' || cs[1] == 't') && (cs[2] == 'F' || cs[2] == 'f');
 }
 
+/// True when the terminal's terminfo entry has rmcup: it has an alternate screen, and endwin
+/// brings back what the shell showed (vt100 and linux have none).
+int cn_has_alternate_screen(void);
+/// Sends terminfo's `clear` (the screen blanked, the cursor at the top left); after endwin.
+void cn_clear_screen(void);
+
 #endif
