@@ -35,7 +35,7 @@ let package = Package(
         // transcripts; whole-file reads with one wording of their failures (vocabularies, corpora).
         .target(name: "FileIO"),
         .target(name: "Safetensors", dependencies: ["JSON", "FileIO"]),
-        .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON"], swiftSettings: simdBaseline),
+        .target(name: "GPT", dependencies: ["Kernels", "Safetensors", "JSON", "FileIO"], swiftSettings: simdBaseline),
         .target(name: "Sampling", dependencies: ["SIMDMath"], swiftSettings: simdBaseline),
         // Byte-level BPE, Hugging Face compatible; no dependency on the model.
         .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
@@ -52,7 +52,7 @@ let package = Package(
         // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
         .target(name: "TUI", dependencies: ["Chat", "CNCurses", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus"], swiftSettings: simdBaseline),
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [

@@ -1,4 +1,5 @@
 import Corpus
+import FileIO
 import GPT
 import JSON
 
@@ -105,8 +106,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// (each skipped); the last good checkpoint is kept.
     case lossSpikes(step: Int, loss: Float, average: Float, lastCheckpoint: String?)
     case output(path: String, reason: String)
-    /// `train --config`: the file is missing or unreadable (exit 66).
-    case configNotFound(path: String)
+    /// `train --config`: the file is missing or unreadable (`InputFile`'s classification: 66, or 74).
+    case configFile(InputFile.Failure)
     /// `train --config`: malformed JSON, an unknown key, or a value of the wrong type or range.
     case badConfig(path: String, key: String?, reason: String)
 
@@ -129,8 +130,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
                 + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .output(let path, let reason):
             return "\(path): \(reason)"
-        case .configNotFound(let path):
-            return "\(path): cannot read the training config (no such file, or not readable)"
+        case .configFile(let failure):
+            return "\(failure.description) (the training config)"
         case .badConfig(let path, let key, let reason):
             return "\(path): " + (key.map { "\"\($0)\": " } ?? "") + reason
         }
@@ -139,7 +140,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .output: return 74
-        case .configNotFound: return 66
+        case .configFile(let failure): return failure.exitCode
         case .corpus(let error): return error.exitCode
         default: return 65
         }

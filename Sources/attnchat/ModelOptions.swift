@@ -11,6 +11,10 @@ struct ModelOptions: ParsableArguments {
     /// The name `default` always means the embedded model; a file of that name needs a path (./default).
     var isDefault: Bool { model == "default" }
 
+    func validate() throws {
+        guard !model.isEmpty else { throw ValidationError("--model is empty: give default, a .safetensors file or a model directory") }
+    }
+
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         if isDefault { return try loadDefaultModel() }
         return try GPTModel.load(path: model)
