@@ -183,8 +183,14 @@ extension GPTModel {
             }
             positional = value
         }
-        let epsilon = object["layer_norm_epsilon"]?.doubleValue ?? 1e-5
-        let theta = object["rope_theta"]?.doubleValue ?? 10_000
+        // Absent means the default; present must be a number (a string is not "absent").
+        func number(_ key: String, default value: Double) throws(GPTError) -> Double {
+            guard let field = object[key], !field.isNull else { return value }
+            guard let n = field.doubleValue else { throw .badConfig(path: path, reason: "field \"\(key)\" is not a number") }
+            return n
+        }
+        let epsilon = try number("layer_norm_epsilon", default: 1e-5)
+        let theta = try number("rope_theta", default: 10_000)
         let config = GPTConfig(
             vocabSize: try integer("vocab_size"), contextLength: try integer("n_positions", "n_ctx"),
             layers: try integer("n_layer"), heads: try integer("n_head"), width: try integer("n_embd"),

@@ -68,6 +68,22 @@ public struct RunSettings: Sendable, Equatable {
     }
 }
 
+extension RunSettings {
+    /// Bytes a run of `config` with these settings allocates, counted before anything is, so a
+    /// batch or shape that cannot fit is refused with its flag named rather than trapping in the
+    /// allocator: the parameters four times (weights, gradients, AdamW's two moments), the
+    /// training pass for (batch, context), validation's pass (`Evaluation.defaultBatch` windows),
+    /// and the dropout masks. A Double, because sizes a user can type overflow `Int`.
+    public func memoryBytes(config: GPTConfig) -> Double {
+        func floats(_ n: Int?) -> Double { n.map(Double.init) ?? .infinity }
+        let T = config.contextLength
+        let training = floats(GPTTrainingPass.arenaFloats(config: config, B: batch, T: T))
+        let validation = floats(GPTTrainingPass.arenaFloats(config: config, B: Evaluation.defaultBatch, T: max(1, T - 1)))
+        let masks = dropout > 0 ? Double(2 * config.layers + 1) * Double(batch) * Double(T) * Double(config.width) : 0
+        return 4 * (4 * Double(config.parameterCount) + training + validation + masks)
+    }
+}
+
 /// The shape of the model a new run trains (`--layers`, `--heads`, `--width`, `--context`,
 /// `--positional`); `ModelShape()` is the default, the default chat model's shape.
 public struct ModelShape: Sendable, Equatable {
