@@ -35,6 +35,6 @@ struct ExportCommand: ParsableCommand {
         } else {
             try model.save(to: output, dtype: type)
         }
-        FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        printError("wrote \(output)")
     }
 }
