@@ -61,6 +61,14 @@ import Testing
         #expect(r.status == 64, "\(r.stderr)")
     }
 
+    @Test(arguments: [["tokenizer", "decode", "300", "abc", "301"], ["generate", "--prompt-ids", "300 abc", "--ids"]])
+    func aBadTokenIDIsOneLineAnd64(args: [String]) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderrLines.count == 1, "\(r.stderr)")
+        #expect(r.stderr.hasSuffix(": \"abc\" is not a token id\n"), "\(r.stderr)")
+    }
+
     @Test func aLayerNormEpsilonThatIsNotANumberIs65() throws {
         let dir = try CLI.temporaryDirectory().appendingPathComponent("model").path
         try FileManager.default.copyItem(atPath: CLI.fixture("tiny-odd"), toPath: dir)
