@@ -21,6 +21,15 @@ public enum TerminalSafe {
         return String(out)
     }
 
+    /// `inert(text)` with "\n" made visible too (␊): for one-line messages that quote text
+    /// from outside — a path, a `/set` value, a token — so that neither an escape sequence
+    /// reaches the terminal nor a newline splits the line.
+    public static func oneLine(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.map { $0 == "\n" ? "\u{240A}" : $0 })
+        return inert(String(scalars))
+    }
+
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         (s.value < 0x20 && s != "\n" && s != "\t") || s.value == 0x7F || (0x80...0x9F).contains(s.value)
     }

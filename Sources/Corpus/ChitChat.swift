@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import Glibc
 import JSON
 
 /// The Chit-Chat Challenge corpus (`chitchat_dataset/dataset.json`, chitchat-dataset 0.9.0 on PyPI)
@@ -114,10 +116,13 @@ public struct ChitChat: Sendable {
     /// Whether a file looks like the chit-chat `dataset.json` (a JSON object, by its first byte),
     /// as opposed to a plain text file.
     public static func looksLikeDataset(path: String) -> Bool {
-        guard path.hasSuffix(".json"), let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = handle.readData(ofLength: 64)
-        return head.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
+        // InputFile.open never blocks (a FIFO named x.json is refused, not waited on); whatever
+        // is wrong with the path is reported by the read that follows.
+        guard path.hasSuffix(".json"), let descriptor = try? InputFile.open(path).descriptor else { return false }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 64)
+        let count = Glibc.read(descriptor, &head, head.count)
+        return head.prefix(max(count, 0)).first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
     }
 }
 

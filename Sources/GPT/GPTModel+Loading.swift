@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 import Safetensors
@@ -27,11 +28,10 @@ extension GPTModel {
     /// Loads a model from an attnchat `.safetensors` file or a Hugging Face GPT-2 directory.
     /// - Throws: `GPTError` naming the file, field or tensor; never traps on a bad file.
     public static func load(path: String) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .missingModel(path: path, reason: "no such file or directory")
-        }
-        if isDirectory.boolValue {
+        // A directory is a Hugging Face layout; everything else (missing, a link loop, a FIFO,
+        // unreadable, "") is opened as a file, which classifies what is wrong (`InputFile`).
+        var status = stat()
+        if !path.isEmpty, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
             let configPath = (path as NSString).appendingPathComponent("config.json")
             let weightsPath = (path as NSString).appendingPathComponent("model.safetensors")
             guard FileManager.default.fileExists(atPath: configPath) else {
@@ -145,7 +145,7 @@ extension GPTModel {
     /// Reads a Hugging Face GPT-2 `config.json`; fields it has that attnchat does not use are ignored.
     static func huggingFaceConfig(path: String) throws(GPTError) -> GPTConfig {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw .missingModel(path: path, reason: "cannot read: \(error.localizedDescription)") }
+        do { data = try InputFile.read(path) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
         let json: JSONValue
         do { json = try JSONValue.parse(data) } catch { throw .badConfig(path: path, reason: "\(error)") }
         guard let object = json.objectValue else { throw .badConfig(path: path, reason: "not a JSON object") }
@@ -183,8 +183,14 @@ extension GPTModel {
             }
             positional = value
         }
-        let epsilon = object["layer_norm_epsilon"]?.doubleValue ?? 1e-5
-        let theta = object["rope_theta"]?.doubleValue ?? 10_000
+        // Absent means the default; present must be a number (a string is not "absent").
+        func number(_ key: String, default value: Double) throws(GPTError) -> Double {
+            guard let field = object[key], !field.isNull else { return value }
+            guard let n = field.doubleValue else { throw .badConfig(path: path, reason: "field \"\(key)\" is not a number") }
+            return n
+        }
+        let epsilon = try number("layer_norm_epsilon", default: 1e-5)
+        let theta = try number("rope_theta", default: 10_000)
         let config = GPTConfig(
             vocabSize: try integer("vocab_size"), contextLength: try integer("n_positions", "n_ctx"),
             layers: try integer("n_layer"), heads: try integer("n_head"), width: try integer("n_embd"),

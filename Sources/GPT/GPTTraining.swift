@@ -45,12 +45,7 @@ public final class GPTTrainingPass {
         self.T = T
         let c = model.config
         let (N, C, M, H, V, L) = (B * T, c.width, c.mlpWidth, c.heads, c.vocabSize, c.layers)
-        // Per layer: normed1, qkv, weights, merged, afterAttention, normed2, hidden, activated and
-        // the two norms' statistics. Then the streams, the shared sub-layer output, the final norm,
-        // logits, losses, and the backward's scratch.
-        let perLayer = 7 * N * C + 4 * N + B * H * T * T + 2 * N * M
-        let total = (L + 1) * N * C + L * perLayer + N * C + (N * C + 2 * N) + N * V + N
-            + 2 * N * C + (6 * N * C + 2 * N * M + T * T)
+        guard let total = Self.arenaFloats(config: c, B: B, T: T) else { preconditionFailure("batch shape overflows Int") }
         arenaCount = total
         arena = .allocate(capacity: total)
         arena.initialize(repeating: 0, count: total)  // attention stays 0 above the diagonal
@@ -79,6 +74,22 @@ public final class GPTTrainingPass {
             dactivated: take(N * M), dhidden: take(N * M), square: take(T * T))
         precondition(cursor == arena + total)
         transformer = Transformer(model: model)
+    }
+
+    /// The floats one pass allocates for a (B, T) batch of `config`'s model (its arena), or nil
+    /// if the count overflows `Int`. Callers check a user's batch and shape against memory with
+    /// this before creating the pass; `init` allocates exactly this many.
+    public static func arenaFloats(config c: GPTConfig, B: Int, T: Int) -> Int? {
+        // Per layer: normed1, qkv, weights, merged, afterAttention, normed2, hidden, activated and
+        // the two norms' statistics. Then the streams, the shared sub-layer output, the final norm,
+        // logits, losses, and the backward's scratch.
+        let (C, M, H, V, L) = (c.width, c.mlpWidth, c.heads, c.vocabSize, c.layers)
+        return Checked.sum(
+            Checked.product(L + 1, B, T, C), Checked.product(L, Checked.sum(
+                Checked.product(7, B, T, C), Checked.product(4, B, T), Checked.product(B, H, T, T), Checked.product(2, B, T, M))),
+            Checked.product(B, T, C), Checked.sum(Checked.product(B, T, C), Checked.product(2, B, T)), Checked.product(B, T, V),
+            Checked.product(B, T), Checked.product(2, B, T, C),
+            Checked.sum(Checked.product(6, B, T, C), Checked.product(2, B, T, M), Checked.product(T, T)))
     }
 
     deinit {
@@ -190,5 +201,31 @@ public final class GPTTrainingPass {
         inputs.withUnsafeBufferPointer { tokens in
             transformer.embeddings.backward(dout: dResidual, tokens: tokens.baseAddress!, sequences: B, length: T, into: g.embeddings)
         }
+    }
+}
+
+/// Sums and products of sizes that report overflow as nil instead of trapping: a user's batch or
+/// shape can ask for more than `Int` holds.
+private enum Checked {
+    static func product(_ factors: Int?...) -> Int? {
+        var result = 1
+        for factor in factors {
+            guard let factor else { return nil }
+            let (value, overflow) = result.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            result = value
+        }
+        return result
+    }
+
+    static func sum(_ terms: Int?...) -> Int? {
+        var result = 0
+        for term in terms {
+            guard let term else { return nil }
+            let (value, overflow) = result.addingReportingOverflow(term)
+            if overflow { return nil }
+            result = value
+        }
+        return result
     }
 }

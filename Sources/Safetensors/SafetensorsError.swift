@@ -9,8 +9,9 @@ import JSON
 /// ``exitCode`` maps the case to sysexits.
 public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendable {
     // The file itself
-    case fileNotFound(path: String)
-    case notARegularFile(path: String)
+    /// The path names no readable regular file (missing, a directory, a FIFO, …): `InputFile`'s
+    /// one classification, shared with every other input.
+    case file(InputFile.Failure)
     /// A system call failed while reading; `errno` is kept for the message.
     case readFailed(path: String, operation: String, errno: Int32)
     case fileTooSmall(path: String, size: Int)
@@ -48,11 +49,12 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     /// a directory, device, FIFO or socket (exit 73).
     case outputRefused(AtomicFile.Failure)
 
-    /// sysexits code: 66 (EX_NOINPUT) for a missing or non-regular file, 74 (EX_IOERR) for a
-    /// failed read or write, 73 (EX_CANTCREAT) for a refused destination, 65 (EX_DATAERR) for everything malformed.
+    /// sysexits code: `InputFile.Failure`'s for the path (66 for a missing or non-regular file),
+    /// 74 (EX_IOERR) for a failed read or write, 73 (EX_CANTCREAT) for a refused destination,
+    /// 65 (EX_DATAERR) for everything malformed.
     public var exitCode: Int32 {
         switch self {
-        case .fileNotFound, .notARegularFile: return 66
+        case .file(let failure): return failure.exitCode
         case .readFailed, .writeFailed: return 74
         case .outputRefused(let failure): return failure.exitCode
         default: return 65
@@ -61,10 +63,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
 
     public var description: String {
         switch self {
-        case .fileNotFound(let path):
-            return "\(path): no such file"
-        case .notARegularFile(let path):
-            return "\(path): not a regular file (a directory?)"
+        case .file(let failure):
+            return failure.description
         case .readFailed(let path, let operation, let errno):
             return "\(path): \(operation) failed: \(errnoDescription(errno))"
         case .outputRefused(let failure):

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FileIO
 import JSON
 
 /// A validated, read-only safetensors file.
@@ -182,26 +183,10 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Opens, checks and maps `path`. The descriptor is closed before returning; the mapping
     /// stays valid without it.
     private static func map(path: String) throws(SafetensorsError) -> UnsafeRawBufferPointer {
-        // O_NONBLOCK so a FIFO cannot block the open; fstat then rejects it.
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        if descriptor < 0 {
-            let code = errno
-            switch code {
-            case ENOENT, ENOTDIR: throw .fileNotFound(path: path)
-            case EISDIR: throw .notARegularFile(path: path)
-            default: throw .readFailed(path: path, operation: "open", errno: code)
-            }
-        }
+        let descriptor: Int32, size: Int
+        do { (descriptor, size) = try InputFile.open(path) } catch { throw .file(error) }
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let code = errno
-            throw .readFailed(path: path, operation: "fstat", errno: code)
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
-        guard let size = Int(exactly: status.st_size), size >= 8 else {
-            throw .fileTooSmall(path: path, size: Int(clamping: status.st_size))
-        }
+        guard size >= 8 else { throw .fileTooSmall(path: path, size: size) }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
             let code = errno

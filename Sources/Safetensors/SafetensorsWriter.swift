@@ -124,6 +124,16 @@ extension SafetensorsWriter {
                 if case .floats(let floats) = tensor.payload, let index = floats.firstIndex(where: { !$0.isFinite }) {
                     throw invalid("element \(index) is \(floats[index]), weights must be finite")
                 }
+                // A finite float above the stored type's range would be written as infinity,
+                // which the reader then refuses: refuse here, where the fix (another dtype) is known.
+                if case .floats(let floats) = tensor.payload, tensor.dtype == .F16 || tensor.dtype == .BF16 {
+                    let overflows: (Float) -> Bool = tensor.dtype == .F16
+                        ? { halfBits(from: $0) & 0x7FFF == 0x7C00 } : { bfloat16Bits(from: $0) & 0x7FFF == 0x7F80 }
+                    if let index = floats.firstIndex(where: overflows) {
+                        let largest = tensor.dtype == .F16 ? "65504" : "3.39e38"
+                        throw invalid("element \(index) is \(floats[index]), beyond \(tensor.dtype)'s largest value \(largest) (it would be stored as infinity); use a wider dtype such as F32")
+                    }
+                }
             }
             ordered = tensors.sorted { ($0.dtype, $0.name) < ($1.dtype, $1.name) }
 

@@ -65,6 +65,8 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
         SamplingSettings(temperature: 1, topK: 0, topP: 1, minP: 0, typicalP: 1, repeatPenalty: 1, repeatLastN: 0, seed: seed)
     }
 
+    static let repeatPenaltyRange = "a number in 0.01...1000000 (1 = off)"
+
     /// The names `set(name:value:)` accepts, as the command line spells them (without the dashes).
     public static let settingNames = [
         "temperature", "top-k", "top-p", "min-p", "typical-p", "repeat-penalty", "repeat-last-n",
@@ -78,7 +80,10 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
         try Self.check("top-p", topP, "a number in 0...1 (1 = off)") { $0 >= 0 && $0 <= 1 }
         try Self.check("min-p", minP, "a number in 0...1 (0 = off)") { $0 >= 0 && $0 <= 1 }
         try Self.check("typical-p", typicalP, "a number in 0...1 (1 = off)") { $0 >= 0 && $0 <= 1 }
-        try Self.check("repeat-penalty", repeatPenalty, "a finite number > 0 (1 = off)") { $0 > 0 }
+        // Bounded: the penalty divides or multiplies logits as a Float. 1e-40 (a denormal) made
+        // them infinite and the draw NaN; 1e39 is an infinite Float, and a zero logit times it
+        // NaN. 10⁶ already bans a token.
+        try Self.check("repeat-penalty", repeatPenalty, Self.repeatPenaltyRange) { $0 >= 0.01 && $0 <= 1e6 }
         try Self.check("repeat-last-n", repeatLastN, "an integer >= -1 (0 = off, -1 = whole context)") { $0 >= -1 }
         try Self.check("frequency-penalty", frequencyPenalty, "a finite number >= 0 (0 = off)") { $0 >= 0 }
         try Self.check("presence-penalty", presencePenalty, "a finite number >= 0 (0 = off)") { $0 >= 0 }
@@ -111,7 +116,7 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
         case "top-p": copy.topP = try Self.parseDouble(key: key, text, "a number in 0...1 (1 = off)")
         case "min-p": copy.minP = try Self.parseDouble(key: key, text, "a number in 0...1 (0 = off)")
         case "typical-p", "typical": copy.typicalP = try Self.parseDouble(key: "typical-p", text, "a number in 0...1 (1 = off)")
-        case "repeat-penalty": copy.repeatPenalty = try Self.parseDouble(key: key, text, "a finite number > 0 (1 = off)")
+        case "repeat-penalty": copy.repeatPenalty = try Self.parseDouble(key: key, text, Self.repeatPenaltyRange)
         case "repeat-last-n": copy.repeatLastN = try Self.parseInt(key: key, text, "an integer >= -1 (0 = off, -1 = whole context)")
         case "frequency-penalty": copy.frequencyPenalty = try Self.parseDouble(key: key, text, "a finite number >= 0 (0 = off)")
         case "presence-penalty": copy.presencePenalty = try Self.parseDouble(key: key, text, "a finite number >= 0 (0 = off)")

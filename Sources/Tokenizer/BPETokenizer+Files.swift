@@ -8,6 +8,7 @@ extension BPETokenizer {
     /// Loads `tokenizer.json` from `directory` when present, otherwise `vocab.json` + `merges.txt`
     /// (then the tokens of `specialTokens` that the vocabulary has are special).
     public convenience init(directory: String, specialTokens: [String] = BPETokenizer.defaultSpecialTokens) throws(TokenizerError) {
+        guard !directory.isEmpty else { throw .file(.emptyPath) }  // "" + "/vocab.json" would read the root's
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw .noSuchDirectory(path: directory)

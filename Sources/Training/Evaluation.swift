@@ -2,8 +2,8 @@ import Foundation
 import GPT
 
 /// The quality metric (ARCHITECTURE.md): the validation stream cut into non-overlapping windows of
-/// the context length; within a window every token but the first is predicted from those
-/// before it; bits per byte = Σ NLL (bits) / Σ UTF-8 bytes of the predicted tokens.
+/// the context length (two tokens at least, so a context-1 model still predicts one token per
+/// window); within a window every token but the first is predicted from those before it; bits per byte = Σ NLL (bits) / Σ UTF-8 bytes of the predicted tokens.
 public struct EvaluationResult: Sendable, Equatable {
     /// Tokens predicted.
     public var tokens: Int
@@ -18,16 +18,21 @@ public struct EvaluationResult: Sendable, Equatable {
 }
 
 public enum Evaluation {
+    /// Windows per forward pass when `run` is not told otherwise (training's validation, `eval`).
+    public static let defaultBatch = 8
+
     /// Evaluates `model` on `stream`.
     /// - Parameters:
     ///   - byteLength: UTF-8 byte length of each token id's text.
-    ///   - batch: windows per forward pass.
+    ///   - batch: windows per forward pass (`defaultBatch` unless told).
     ///   - progress: called with (windows done, windows total).
     public static func run(
-        model: GPTModel, stream: [Int32], byteLength: (Int32) -> Int, batch: Int = 8,
+        model: GPTModel, stream: [Int32], byteLength: (Int32) -> Int, batch: Int = defaultBatch,
         progress: ((Int, Int) -> Void)? = nil
     ) -> EvaluationResult {
-        let window = model.config.contextLength
+        // A window's first token is only read: one of a single token would predict nothing (and
+        // ask for a pass of 0 positions). Two tokens feed one position, which every model fits.
+        let window = max(2, model.config.contextLength)
         var result = EvaluationResult(tokens: 0, bytes: 0, totalNats: 0)
         var starts = Array(stride(from: 0, to: stream.count - 1, by: window))
         // Full windows go in batches of `batch`; a short last window gets a pass of its own.

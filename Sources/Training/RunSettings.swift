@@ -1,4 +1,5 @@
 import Corpus
+import FileIO
 import GPT
 import JSON
 
@@ -67,6 +68,22 @@ public struct RunSettings: Sendable, Equatable {
     }
 }
 
+extension RunSettings {
+    /// Bytes a run of `config` with these settings allocates, counted before anything is, so a
+    /// batch or shape that cannot fit is refused with its flag named rather than trapping in the
+    /// allocator: the parameters four times (weights, gradients, AdamW's two moments), the
+    /// training pass for (batch, context), validation's pass (`Evaluation.defaultBatch` windows),
+    /// and the dropout masks. A Double, because sizes a user can type overflow `Int`.
+    public func memoryBytes(config: GPTConfig) -> Double {
+        func floats(_ n: Int?) -> Double { n.map(Double.init) ?? .infinity }
+        let T = config.contextLength
+        let training = floats(GPTTrainingPass.arenaFloats(config: config, B: batch, T: T))
+        let validation = floats(GPTTrainingPass.arenaFloats(config: config, B: Evaluation.defaultBatch, T: max(1, T - 1)))
+        let masks = dropout > 0 ? Double(2 * config.layers + 1) * Double(batch) * Double(T) * Double(config.width) : 0
+        return 4 * (4 * Double(config.parameterCount) + training + validation + masks)
+    }
+}
+
 /// The shape of the model a new run trains (`--layers`, `--heads`, `--width`, `--context`,
 /// `--positional`); `ModelShape()` is the default, the default chat model's shape.
 public struct ModelShape: Sendable, Equatable {
@@ -107,8 +124,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// (each skipped); the last good checkpoint is kept.
     case lossSpikes(step: Int, loss: Float, average: Float, lastCheckpoint: String?)
     case output(path: String, reason: String)
-    /// `train --config`: the file is missing or unreadable (exit 66).
-    case configNotFound(path: String)
+    /// `train --config`: the file is missing or unreadable (`InputFile`'s classification: 66, or 74).
+    case configFile(InputFile.Failure)
     /// `train --config`: malformed JSON, an unknown key, or a value of the wrong type or range.
     case badConfig(path: String, key: String?, reason: String)
 
@@ -133,8 +150,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
                 + (last.map { " (last good checkpoint: \($0))" } ?? "")
         case .output(let path, let reason):
             return "\(path): \(reason)"
-        case .configNotFound(let path):
-            return "\(path): cannot read the training config (no such file, or not readable)"
+        case .configFile(let failure):
+            return "\(failure.description) (the training config)"
         case .badConfig(let path, let key, let reason):
             return "\(path): " + (key.map { "\"\($0)\": " } ?? "") + reason
         }
@@ -143,7 +160,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .output: return 74
-        case .configNotFound, .noCheckpoint: return 66
+        case .noCheckpoint: return 66
+        case .configFile(let failure): return failure.exitCode
         case .corpus(let error): return error.exitCode
         default: return 65
         }

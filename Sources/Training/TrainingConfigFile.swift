@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 
@@ -22,9 +23,10 @@ public struct TrainingConfigFile: Sendable, Equatable {
     ]
 
     /// Reads and checks `path`.
-    /// - Throws: `TrainingError.configNotFound` (exit 66), `.badConfig` (exit 65).
+    /// - Throws: `TrainingError.configFile` (exit 66 for a bad path), `.badConfig` (exit 65).
     public init(path: String) throws(TrainingError) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .configNotFound(path: path) }
+        let data: Data
+        do { data = try InputFile.read(path) } catch { throw .configFile(error) }
         let json: JSONValue
         do {
             json = try JSONValue.parse(data)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chat
 import Foundation
 
 /// The `attnchat` command line. Each command is a small type in its own file.
@@ -16,20 +17,29 @@ struct AttnChat: ParsableCommand {
         // A closed pipe (`attnchat generate ... | head`) is reported by write errors, not a signal.
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(TokenizerCommand.Decode.joiningIDs(Array(CommandLine.arguments.dropFirst())))
             try command.run()
+        } catch StdoutError.readerGone {
+            // `attnchat … | head`: the reader has what it wanted; nothing to report.
+            Foundation.exit(0)
         } catch let error as any SysexitsError {
-            FileHandle.standardError.write(Data("attnchat: \(error.description)\n".utf8))
+            printError("attnchat: \(error.description)")
             Foundation.exit(error.exitCode)
         } catch {
             // Argument errors, --help and --version: ArgumentParser words them and picks the code
             // (ExitCode.validationFailure is 64, sysexits' EX_USAGE).
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                do throws(StdoutError) {
+                    try Stdout.write(fullMessage(for: error) + "\n")
+                } catch {
+                    if case .failed = error { printError("attnchat: \(error.description)") }
+                    Foundation.exit(error.exitCode)
+                }
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+            // Usage over several lines, quoting what was typed: inert, lines kept.
+            FileHandle.standardError.write(Data("\(TerminalSafe.inert(fullMessage(for: error)))\n".utf8))
             Foundation.exit(code.rawValue)
         }
     }

@@ -53,6 +53,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard promptTokens > 0, newTokens > 0, repeats > 0 else { throw ValidationError("--prompt-tokens, --new-tokens and --repeats must be positive") }
+        guard batch > 0, steps > 0 else { throw ValidationError("--batch and --steps must be positive (got \(batch) and \(steps))") }
     }
 
     func run() throws {
@@ -64,8 +65,9 @@ struct BenchCommand: ParsableCommand {
             gpt = GPTModel(weights: GPTWeights(config: shape.config, seed: 1))
         }
         let c = gpt.config
-        guard promptTokens + newTokens <= c.contextLength else {
-            throw UsageError(description: "--prompt-tokens + --new-tokens (\(promptTokens + newTokens)) exceeds the context (\(c.contextLength))")
+        // Compared without adding: two typed sizes can overflow Int.
+        guard promptTokens <= c.contextLength, newTokens <= c.contextLength - promptTokens else {
+            throw UsageError(description: "--prompt-tokens \(promptTokens) + --new-tokens \(newTokens) exceeds the context (\(c.contextLength))")
         }
         var rng = SystemRandomNumberGenerator()
         let prompt = (0..<promptTokens).map { _ in Int.random(in: 0..<c.vocabSize, using: &rng) }
@@ -108,10 +110,10 @@ struct BenchCommand: ParsableCommand {
                 "prompt_tokens": .integer(Int64(promptTokens)), "new_tokens": .integer(Int64(newTokens)),
             ]
             for (key, value) in results { object[key] = .number((value * 100).rounded() / 100) }
-            print(JSONValue.object(object).serialized())
+            try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
-            print("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)")
-            for (key, value) in results { print(String(format: "%-30@ %10.2f", key as NSString, value)) }
+            try Stdout.write("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
+            for (key, value) in results { try Stdout.write(String(format: "%-30@ %10.2f\n", key as NSString, value)) }
         }
     }
 
@@ -120,6 +122,12 @@ struct BenchCommand: ParsableCommand {
     /// 12·L·T·C per token, as llm.c counts them) against OpenBLAS's measured SGEMM peak.
     private func runTraining() throws {
         let config = shape.config
+        var probe = RunSettings()
+        probe.batch = batch
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        if probe.memoryBytes(config: config) > memory {
+            throw UsageError(description: "--batch \(batch): training \(shape.rawValue) needs \(formatBytes(probe.memoryBytes(config: config))) of memory; this machine has \(formatBytes(memory))")
+        }
         let weights = GPTWeights(config: config, seed: 1)
         let model = GPTModel(weights: weights)
         let T = config.contextLength
@@ -153,10 +161,10 @@ struct BenchCommand: ParsableCommand {
                 "context": .integer(Int64(T)), "threads": .integer(Int64(Threads.count)), "blas_core": .string(Threads.blasCoreName),
             ]
             for (key, value) in results { object[key] = .number((value * 1000).rounded() / 1000) }
-            print(JSONValue.object(object).serialized())
+            try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
-            print("training \(config.layers)x\(config.width), batch \(batch)x\(T); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)")
-            for (key, value) in results { print(String(format: "%-24@ %10.3f", key as NSString, value)) }
+            try Stdout.write("training \(config.layers)x\(config.width), batch \(batch)x\(T); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
+            for (key, value) in results { try Stdout.write(String(format: "%-24@ %10.3f\n", key as NSString, value)) }
         }
     }
 

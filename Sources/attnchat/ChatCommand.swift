@@ -44,7 +44,7 @@ struct ChatCommand: ParsableCommand {
                 try file?.checkSaved()
                 return
             }
-            FileHandle.standardError.write(Data("attnchat: this terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")) cannot run the full-screen UI; using the line mode\n".utf8))
+            printError("attnchat: this terminal (TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "")) cannot run the full-screen UI; using the line mode")
         }
         try LineChat(session: session, modelName: name, transcriptFile: file).run()
         try file?.checkSaved()
@@ -65,7 +65,6 @@ struct LineChat {
     let session: ChatSession
     let modelName: String
     let transcriptFile: TranscriptFile?
-    let out = FileHandle.standardOutput
     let interactive = isatty(STDIN_FILENO) == 1
     /// The stop signals, answered on a queue and, before each token and at each turn's end, on
     /// this thread too (`deliverPending`): a signal is never overtaken by a reply ending or by
@@ -78,12 +77,24 @@ struct LineChat {
 
     /// Set once by `run`, read on its thread only.
     final class WatchHolder { var watch: StopSignals.Watch? }
+    /// Raised by Ctrl-C, the other stop signals and a failed write to stdout: each stops the reply.
+    private let cancel = CancellationFlag()
+    /// The reply's text to stdout; a closed pipe or a full disk stops the reply (kept, marked
+    /// interrupted, saved) and then ends the chat (exit 0 or 74, `Stdout`).
+    private let output: StreamingOutput
+
+    init(session: ChatSession, modelName: String, transcriptFile: TranscriptFile?) {
+        self.session = session
+        self.modelName = modelName
+        self.transcriptFile = transcriptFile
+        self.output = StreamingOutput(stop: cancel)
+    }
 
     /// `/help`: the commands (one table with the full-screen UI's), then the keys of this mode.
     static let help = SlashCommand.helpText + "\nCtrl-C stops a reply; Ctrl-C at the prompt quits."
 
     func run() throws {
-        let cancel = CancellationFlag()
+        let cancel = self.cancel  // the signal handlers capture the flag, not the whole chat
         let turn = TurnState()
         // Ctrl-C during a reply stops it (kept, marked interrupted); a second Ctrl-C, or SIGTERM
         // or SIGHUP, during a reply also stops it and quits once the transcript is saved. At the
@@ -111,6 +122,7 @@ struct LineChat {
             if text.isEmpty { continue }
             if SlashCommand.isCommand(text) {
                 if !command(text, cancel: cancel, turn: turn) { break }
+                try output.check()
                 continue
             }
             runTurn(turn, cancel: cancel) {
@@ -120,6 +132,7 @@ struct LineChat {
                     note("attnchat: \(error)")
                 }
             }
+            try output.check()
         }
         // The way out: one more save, in case the last one failed.
         runTurn(turn, cancel: cancel) {}
@@ -183,12 +196,12 @@ struct LineChat {
     private func show(_ event: ChatEvent) {
         switch event {
         case .token(_, _, let text):
-            try? write(TerminalSafe.inert(text))
+            output.write(TerminalSafe.inert(text))
             signals?.deliverPending()  // a signal stops the reply at the next token, not later
         case .contextTrimmed(let dropped):
             note("(dropped the oldest \(dropped) turn\(dropped == 1 ? "" : "s") to fit the context)")
         case .finished(let reason, _):
-            try? write(reason == .interrupted ? " [interrupted]\n" : "\n")
+            output.write(reason == .interrupted ? " [interrupted]\n" : "\n")
             if reason == .contextFull { note("(context full: the reply was cut; older turns will be dropped)") }
         case .promptProcessed, .attention, .timing:
             break
@@ -205,13 +218,15 @@ struct LineChat {
             + "presence-penalty \(s.presencePenalty), seed \(s.seed)"
     }
 
-    private func write(_ text: String) throws {
-        do { try out.write(contentsOf: Data(text.utf8)) } catch { throw OutputError(description: "stdout: \(error.localizedDescription)") }
+    private func write(_ text: String) throws(StdoutError) {
+        try Stdout.write(text)
     }
 
-    /// Notices go to stderr so that stdout holds only the conversation.
+    /// Notices go to stderr so that stdout holds only the conversation. They quote what was
+    /// typed (`/set` values, `/save` paths) and errors: inert, with the help's lines kept (a
+    /// typed line holds no newline).
     private func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalSafe.inert(text) + "\n").utf8))
     }
 }
 

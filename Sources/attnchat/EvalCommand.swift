@@ -11,10 +11,10 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure a model on held-out text: nats/token, perplexity, bits/byte.",
-        discussion: "With the chit-chat dataset.json the validation split is used; any other file is evaluated whole.")
+        discussion: "With the chit-chat dataset.json or .jsonl chats the validation split is used (what train holds out); any other file is evaluated whole.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "The chit-chat dataset.json, or a text file.")
+    @Option(help: "The chit-chat dataset.json, .jsonl chats, or a text file.")
     var data: String
     @Option(help: "Tokenizer directory (default: the model directory's files, else the embedded one).")
     var vocab: String?
@@ -24,8 +24,10 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let (model, _) = try modelOptions.load()
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
+        try checkVocabulary(tokenizer, fits: model)
         let stream: [Int32]
-        if ChitChat.looksLikeDataset(path: data) {
+        // Read as train reads it: chats (dataset.json, .jsonl) rendered with the template.
+        if ChitChat.looksLikeDataset(path: data) || data.hasSuffix(".jsonl") {
             stream = try TrainingCorpus(paths: [data], tokenizer: tokenizer).validation
         } else {
             stream = tokenizer.encode(try TextCorpus.read(path: data)).map(Int32.init)
@@ -41,9 +43,9 @@ struct EvalCommand: ParsableCommand {
                 "tokens": .integer(Int64(r.tokens)), "bytes": .integer(Int64(r.bytes)), "nats_per_token": .number(r.natsPerToken),
                 "perplexity": .number(r.perplexity), "bits_per_byte": .number(r.bitsPerByte),
             ]
-            print(JSONValue.object(object).serialized())
+            try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
-            print(String(format: "tokens %d, bytes %d\nnats/token %.4f\nperplexity %.3f\nbits/byte  %.4f", r.tokens, r.bytes, r.natsPerToken, r.perplexity, r.bitsPerByte))
+            try Stdout.write(String(format: "tokens %d, bytes %d\nnats/token %.4f\nperplexity %.3f\nbits/byte  %.4f\n", r.tokens, r.bytes, r.natsPerToken, r.perplexity, r.bitsPerByte))
         }
     }
 }

@@ -44,9 +44,7 @@ struct ExplainCommand: ParsableCommand {
         let (model, _) = try modelOptions.load()
         let c = model.config
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
-        if tokenizer.vocabularySize > c.vocabSize {
-            throw ChatError.vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: c.vocabSize)
-        }
+        try checkVocabulary(tokenizer, fits: model)
         let tokens = tokenizer.encode(prompt)
         guard !tokens.isEmpty else { throw UsageError(description: "--prompt is empty: there is no token to explain") }
         guard tokens.count <= c.contextLength else {
@@ -61,9 +59,9 @@ struct ExplainCommand: ParsableCommand {
         let explanation = try GPTState(model: model).explainAttention(tokens: tokens, layer: layer - 1, head: head - 1, position: position - 1)
         let pieces = tokens.map { TerminalSafe.inert(String(decoding: (try? tokenizer.bytes(of: $0)) ?? [], as: UTF8.self)) }
         if json {
-            print(Self.json(explanation, pieces: pieces).serialized())
+            try Stdout.write(Self.json(explanation, pieces: pieces).serialized() + "\n")
         } else {
-            print(Self.text(explanation, pieces: pieces, model: modelOptions.model, layers: c.layers, heads: c.heads, dims: dims), terminator: "")
+            try Stdout.write(Self.text(explanation, pieces: pieces, model: TerminalSafe.oneLine(modelOptions.model), layers: c.layers, heads: c.heads, dims: dims))
         }
     }
 

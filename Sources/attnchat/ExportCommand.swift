@@ -42,6 +42,6 @@ struct ExportCommand: ParsableCommand {
         } else {
             try model.save(to: output, dtype: type, existing: existing)
         }
-        FileHandle.standardError.write(Data("wrote \(output)\n".utf8))
+        printError("wrote \(output)")
     }
 }

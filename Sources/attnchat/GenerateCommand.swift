@@ -44,11 +44,11 @@ struct GenerateCommand: ParsableCommand {
         let (model, _) = try modelOptions.load()
         // Token ids in and out need no tokenizer: that is how models without one are driven.
         let tokenizer: BPETokenizer? = (ids && promptIDs != nil) ? nil : try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
-        if let tokenizer, tokenizer.vocabularySize > model.config.vocabSize {
-            throw ChatError.vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
-        }
+        if let tokenizer { try checkVocabulary(tokenizer, fits: model) }
         // Both modes run the chat's token loop (`TokenGenerator`); one handler prints what it reports.
-        let output = StreamingOutput()
+        // A failed write (a closed pipe, a full disk) stops the loop through `stop`.
+        let stop = CancellationFlag()
+        let output = StreamingOutput(stop: stop)
         var printed = 0
         var promptTokens = 0, promptSeconds = 0.0
         var last: ReplyTiming?
@@ -62,14 +62,15 @@ struct GenerateCommand: ParsableCommand {
             default: break
             }
         }
-        func finish() {
+        func finish() throws(StdoutError) {
             output.write("\n")
+            try output.check()
             if timings { reportTimings(promptTokens: promptTokens, promptSeconds: promptSeconds, generated: last?.generatedTokens ?? 0, tokensPerSecond: last?.tokensPerSecond ?? 0) }
         }
         if chat, let tokenizer, let prompt {
             let session = try ChatSession(model: model, tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxTokens)
-            try session.send(prompt, cancel: CancellationFlag(), onEvent: show)
-            finish()
+            try session.send(prompt, cancel: stop, onEvent: show)
+            try finish()
             return
         }
         let prompt = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
@@ -81,26 +82,38 @@ struct GenerateCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         try generator.prefill(prompt)
         (promptTokens, promptSeconds) = (prompt.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        let outcome = generator.generate(maxTokens: maxTokens, attention: false, startedAt: start, onEvent: show)
+        let outcome = generator.generate(maxTokens: maxTokens, attention: false, cancel: stop, startedAt: start, onEvent: show)
+        try output.check()
         if let failure = outcome.failure { throw failure }
         if !ids { output.write(TerminalSafe.inert(outcome.tail)) }
-        finish()
+        try finish()
         if outcome.reason == .contextFull {
             FileHandle.standardError.write(Data("attnchat: context full after \(outcome.tokens) tokens (the model attends over \(model.config.contextLength))\n".utf8))
         }
     }
 }
 
-/// Unbuffered writes to stdout, so text appears token by token even through a pipe. A closed
-/// pipe ends the program quietly, as `head` users expect.
-struct StreamingOutput {
+/// Token-by-token writes to stdout (`Stdout`, unbuffered, so text appears as it is generated
+/// even through a pipe) from a handler that cannot throw: the first failure raises `stop`, which
+/// ends the token loop, and `check` then throws it (a closed pipe exits 0, a full disk 74).
+final class StreamingOutput {
+    let stop: CancellationFlag
+    private(set) var failure: StdoutError?
+
+    init(stop: CancellationFlag) { self.stop = stop }
+
     func write(_ text: String) {
-        guard !text.isEmpty else { return }
-        do {
-            try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        guard !text.isEmpty, failure == nil else { return }
+        do throws(StdoutError) {
+            try Stdout.write(text)
         } catch {
-            exit(0)
+            failure = error
+            stop.cancel()
         }
+    }
+
+    func check() throws(StdoutError) {
+        if let failure { throw failure }
     }
 }
 

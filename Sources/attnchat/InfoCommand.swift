@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chat
 import Foundation
 import GPT
 import JSON
@@ -21,11 +22,11 @@ struct InfoCommand: ParsableCommand {
             object["file"] = .string(source.path)
             object["dtypes"] = .array(source.dtypes.map(JSONValue.string))
             object["tensor_bytes"] = .integer(Int64(source.fileBytes))
-            print(JSONValue.object(object).serialized())
+            try Stdout.write(JSONValue.object(object).serialized() + "\n")
             return
         }
-        print("""
-            file        \(source.path)
+        try Stdout.write("""
+            file        \(TerminalSafe.oneLine(source.path))
             dtype       \(source.dtypes.joined(separator: ", ")) (\(formatBytes(source.fileBytes)) of tensors)
             parameters  \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)
             layers      \(c.layers)
@@ -35,18 +36,23 @@ struct InfoCommand: ParsableCommand {
             vocabulary  \(c.vocabSize) tokens
             positions   \(c.positional.rawValue)
             layer norm  eps \(c.layerNormEpsilon)
+
             """)
     }
 }
 
 /// "1.5 MB"-style sizes, decimal units.
-func formatBytes(_ n: Int) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"]
-    var value = Double(n)
+func formatBytes(_ n: Int) -> String { formatBytes(Double(n)) }
+
+/// `formatBytes` for sizes computed in floating point (a user's batch × shape can pass `Int`).
+func formatBytes(_ n: Double) -> String {
+    guard n.isFinite else { return "more bytes than 64 bits can count" }
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+    var value = n
     var unit = 0
     while value >= 1000 && unit < units.count - 1 {
         value /= 1000
         unit += 1
     }
-    return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    return unit == 0 ? "\(Int(n)) B" : String(format: "%.1f %@", value, units[unit])
 }

@@ -11,6 +11,10 @@ struct ModelOptions: ParsableArguments {
     /// The name `default` always means the embedded model; a file of that name needs a path (./default).
     var isDefault: Bool { model == "default" }
 
+    func validate() throws {
+        guard !model.isEmpty else { throw ValidationError("--model is empty: give default, a .safetensors file or a model directory") }
+    }
+
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         if isDefault { return try loadDefaultModel() }
         return try GPTModel.load(path: model)
@@ -26,12 +30,13 @@ func loadDefaultModel() throws(GPTError) -> (model: GPTModel, source: ModelSourc
     return try GPTModel.load(bytes: UnsafeBufferPointer(start: start, count: count), name: "default")
 }
 
-/// Parses a list of token ids, e.g. "15496 11 995" or "1,2,3".
-func parseTokenIDs(_ text: String, flag: String) throws -> [Int] {
+/// Parses a list of token ids, e.g. "15496 11 995" or "1,2,3". A bad one is a `UsageError`:
+/// one stderr line naming `flag` and the text (ArgumentParser would add the root's usage).
+func parseTokenIDs(_ text: String, flag: String) throws(UsageError) -> [Int] {
     let parts = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" })
     var ids: [Int] = []
     for part in parts {
-        guard let id = Int(part), id >= 0 else { throw ValidationError("\(flag): \"\(part)\" is not a token id") }
+        guard let id = Int(part), id >= 0 else { throw UsageError(description: "\(flag): \"\(part)\" is not a token id") }
         ids.append(id)
     }
     return ids

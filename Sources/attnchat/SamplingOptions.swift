@@ -16,7 +16,7 @@ struct SamplingOptions: ParsableArguments {
     var typicalP: Double?
     @Option(name: .customLong("repeat-penalty"), help: "Divide the logits of recently seen tokens by this (CTRL); 1 turns it off.")
     var repeatPenalty: Double?
-    @Option(name: .customLong("repeat-last-n"), help: "How many recent tokens the repeat penalty looks at.")
+    @Option(name: .customLong("repeat-last-n"), help: "How many recent tokens the penalties look at (-1: the whole context). A penalty given without it looks at the last \(SamplingSettings().repeatLastN).")
     var repeatLastN: Int?
     @Option(name: .customLong("frequency-penalty"), help: "Subtract this times a token's count so far (OpenAI).")
     var frequencyPenalty: Double?
@@ -34,7 +34,13 @@ struct SamplingOptions: ParsableArguments {
         if let minP { s.minP = minP }
         if let typicalP { s.typicalP = typicalP }
         if let repeatPenalty { s.repeatPenalty = repeatPenalty }
-        if let repeatLastN { s.repeatLastN = repeatLastN }
+        if let repeatLastN {
+            s.repeatLastN = repeatLastN
+        } else if s.repeatLastN == 0, repeatPenalty != nil || frequencyPenalty != nil || presencePenalty != nil {
+            // generate's defaults look at no tokens (every penalty off); a penalty asked for
+            // without a window would silently do nothing, so it gets the chat's window.
+            s.repeatLastN = SamplingSettings().repeatLastN
+        }
         if let frequencyPenalty { s.frequencyPenalty = frequencyPenalty }
         if let presencePenalty { s.presencePenalty = presencePenalty }
         if let seed { s.seed = seed }

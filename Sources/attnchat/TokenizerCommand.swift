@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chat
 import Corpus
 import Foundation
 import Tokenizer
@@ -90,11 +91,11 @@ struct TokenizerCommand: ParsableCommand {
             }
             let tokens = tokenizer.encode(input)
             if ids {
-                FileHandle.standardOutput.write(TokenizerCommand.idLine(tokens))
+                try Stdout.write(TokenizerCommand.idLine(tokens))
             } else {
                 // Pieces in brackets, with invisible characters shown as escapes: [Hello][ world][\n]
                 let pieces = tokens.map { id in "[" + TokenizerCommand.visible((try? tokenizer.bytes(of: id)) ?? []) + "]" }
-                print(pieces.joined())
+                try Stdout.write(pieces.joined() + "\n")
             }
         }
 
@@ -152,13 +153,49 @@ struct TokenizerCommand: ParsableCommand {
         @Option(help: "Tokenizer directory (default: the embedded one).")
         var vocab: String?
 
-        @Argument(help: "Token ids.")
-        var ids: [Int]
+        @Argument(help: "Token ids (spaces or commas between them), or - to read them from stdin.")
+        var ids: [String]
 
         func run() throws {
             let tokenizer = try TokenizerCommand.load(vocab)
-            print(try tokenizer.decode(ids))
+            let text = ids == ["-"] ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : ids.joined(separator: " ")
+            let tokenIDs = try parseTokenIDs(text, flag: "tokenizer decode")
+            // Token text is from outside (a vocabulary file): inert, as generate prints it.
+            try Stdout.write(TerminalSafe.inert(try tokenizer.decode(tokenIDs)) + "\n")
         }
+    }
+}
+
+extension TokenizerCommand.Decode {
+    /// `arguments` (the command line after the program name) with each run of bare token ids
+    /// after `tokenizer decode` joined into one argument. ArgumentParser copies a repeating
+    /// argument's whole array for every element it parses, so 40,000 ids took 55 s; one
+    /// argument holding them is parsed in linear time by `parseTokenIDs`.
+    static func joiningIDs(_ arguments: [String]) -> [String] {
+        guard arguments.count > 3, arguments[0] == "tokenizer", arguments[1] == "decode" else { return arguments }
+        func isID(_ argument: String) -> Bool { !argument.isEmpty && argument.utf8.allSatisfy { (0x30...0x39).contains($0) } }
+        var out = Array(arguments[..<2])
+        var run: Int?  // the element of `out` the current run of ids is joined into
+        var options = true
+        var index = 2
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if options, argument == "--vocab", index < arguments.count {
+                out += [argument, arguments[index]]  // the option's value stays its own argument
+                index += 1
+                run = nil
+                continue
+            }
+            if argument == "--" { options = false }
+            if isID(argument), let run {
+                out[run] += " " + argument
+            } else {
+                run = isID(argument) ? out.count : nil
+                out.append(argument)
+            }
+        }
+        return out
     }
 }
 
@@ -182,6 +219,9 @@ struct ProgressBar {
     func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }
 
+/// One line on stderr. Errors and notices quote paths, values and tokens from outside, so the
+/// line is made inert (`TerminalSafe.oneLine`): no escape sequence reaches the terminal and no
+/// newline splits it.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalSafe.oneLine(line) + "\n").utf8))
 }

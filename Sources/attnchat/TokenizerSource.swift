@@ -1,5 +1,7 @@
 import CEmbedded
+import Chat
 import Foundation
+import GPT
 import Tokenizer
 
 /// The default tokenizer's files, compiled into the binary from Vocab/.
@@ -27,4 +29,12 @@ func loadTokenizer(vocab: String?, modelPath: String?) throws(TokenizerError) ->
     }
     let files = defaultTokenizerFiles()
     return try BPETokenizer(vocabJSON: files.vocabJSON, merges: files.merges, paths: ("<embedded>/vocab.json", "<embedded>/merges.txt"))
+}
+
+/// A tokenizer whose ids the model cannot embed is bad data (exit 65), the same for every
+/// command that pairs the two.
+func checkVocabulary(_ tokenizer: BPETokenizer, fits model: GPTModel) throws(ChatError) {
+    if tokenizer.vocabularySize > model.config.vocabSize {
+        throw ChatError.vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
+    }
 }

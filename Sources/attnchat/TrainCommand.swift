@@ -116,6 +116,22 @@ struct TrainCommand: ParsableCommand {
         shape.context = context ?? shape.context
         shape.positional = positional.flatMap(GPTConfig.Positional.init) ?? shape.positional
         let config = shape.config(vocabSize: tokenizer.vocabularySize)
+        if !resume {
+            // The shape and the batch as the user gave them, against the limits and the memory
+            // they allocate, before anything is written or allocated.
+            let given = { (flag: Int?, key: Int?) in flag != nil ? Origin.flag : key != nil ? .file : .neither }
+            try checkShape(
+                config, layers: given(self.layers, file?.layers), heads: given(self.heads, file?.heads),
+                width: given(self.width, file?.width), context: given(self.context, file?.context),
+                positional: self.positional != nil ? .flag : file?.positional != nil ? .file : .neither)
+            var probe = RunSettings()
+            probe.batch = batch ?? file?.batch ?? probe.batch
+            probe.dropout = dropout ?? probe.dropout
+            try checkMemory(probe.memoryBytes(config: config), sizes: [
+                ("--batch", "batch", probe.batch, given(batch, file?.batch)), ("--context", "context", config.contextLength, given(self.context, file?.context)),
+                ("--width", "width", config.width, given(self.width, file?.width)), ("--layers", "layers", config.layers, given(self.layers, file?.layers)),
+            ])
+        }
         try config.validate()
 
         let checkpointPath = output + "/checkpoint.safetensors"
@@ -172,6 +188,10 @@ struct TrainCommand: ParsableCommand {
             if let dropout, dropout != settings.dropout {
                 note("changing the run's dropout from \(settings.dropout) to \(dropout)")
                 settings.dropout = dropout
+            }
+            // A checkpoint's batch is a size too (checked like the flags, naming the file).
+            if settings.memoryBytes(config: model.config) > Double(ProcessInfo.processInfo.physicalMemory) {
+                throw TrainingError.checkpoint(path: checkpointPath, reason: "batch \(settings.batch) × context \(model.config.contextLength) needs \(formatBytes(settings.memoryBytes(config: model.config))) of memory; this machine has \(formatBytes(Double(ProcessInfo.processInfo.physicalMemory)))")
             }
             let adam = AdamW(weights: model.weights, hyper: settings.adam)
             adam.restore(m: loaded.m, v: loaded.v, step: loaded.step)
@@ -265,6 +285,56 @@ final class TrainingStop: Sendable {
     }
 }
 
+extension TrainCommand {
+    /// Where a setting's value came from, so a bad one is reported as the user gave it: a flag
+    /// is exit 64 naming the flag, a `--config` key exit 65 naming the file and the key.
+    enum Origin { case flag, file, neither }
+
+    private func refuse(_ flag: String, _ key: String, _ origin: Origin, _ reason: String) -> any Error {
+        if origin == .file, let config { return TrainingError.badConfig(path: config, key: key, reason: reason) }
+        return UsageError(description: "\(flag) \(reason)")
+    }
+
+    /// The model shape's limits (`GPTConfig.limits`), checked per setting so that the error
+    /// names the flag or key the user typed rather than the config field it becomes.
+    private func checkShape(_ c: GPTConfig, layers: Origin, heads: Origin, width: Origin, context: Origin, positional: Origin) throws {
+        let l = GPTConfig.limits
+        for (flag, key, value, limit, origin) in [
+            ("--layers", "layers", c.layers, l.layers, layers), ("--heads", "heads", c.heads, l.heads, heads),
+            ("--width", "width", c.width, l.width, width), ("--context", "context", c.contextLength, l.contextLength, context),
+        ] where !(1...limit).contains(value) {
+            throw refuse(flag, key, origin, "must be in 1...\(limit) (got \(value))")
+        }
+        if c.width % c.heads != 0 {
+            let (flag, key, origin) = heads != .neither ? ("--heads", "heads", heads) : ("--width", "width", width)
+            throw refuse(flag, key, origin, "must split the width into whole heads: width \(c.width) is not divisible by \(c.heads) heads")
+        }
+        if c.positional == .rope && c.headSize % 2 != 0 {
+            let (flag, key, origin) = positional != .neither ? ("--positional", "positional", positional) : heads != .neither ? ("--heads", "heads", heads) : ("--width", "width", width)
+            throw refuse(flag, key, origin, "rope needs an even head size (width \(c.width) / \(c.heads) heads = \(c.headSize))")
+        }
+        if c.parameterCount > l.parameters {
+            let (flag, key, origin) = width != .neither ? ("--width", "width", width) : ("--layers", "layers", layers)
+            throw refuse(flag, key, origin, "gives \(c.layers) layers of width \(c.width): \(c.parameterCount) parameters, above the limit of \(l.parameters)")
+        }
+    }
+
+    /// Refuses a run that would allocate more than this machine's memory, naming every size the
+    /// user gave (`sizes`: flag, config key, value, origin); the allocator would trap instead.
+    private func checkMemory(_ bytes: Double, sizes: [(String, String, Int, Origin)]) throws {
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes > memory else { return }
+        let named = sizes.filter { $0.3 != .neither }
+        let reason = "needs \(formatBytes(bytes)) of memory for the weights, gradients, optimizer state and activations; this machine has \(formatBytes(memory))"
+        guard !named.isEmpty else { throw UsageError(description: "the default model and batch: training \(reason)") }
+        let flags = named.filter { $0.3 == .flag }
+        if flags.isEmpty, let config {
+            throw TrainingError.badConfig(path: config, key: named.map { $0.1 }.joined(separator: ", "), reason: "training with \(named.map { "\($0.1) \($0.2)" }.joined(separator: ", ")) \(reason)")
+        }
+        throw UsageError(description: named.map { "\($0.0) \($0.2)" }.joined(separator: ", ") + ": training \(reason)")
+    }
+}
+
 /// The defaults `train` uses and its help states: one source, `Training`'s `RunSettings()` and `ModelShape()`.
 private let defaultRun = RunSettings()
 private let defaultShape = ModelShape()
@@ -321,6 +391,4 @@ final class TrainingProgressBar {
     }
 }
 
-private func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
+private func note(_ text: String) { printError(text) }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Testing
 @testable import Safetensors
@@ -26,7 +27,7 @@ import Testing
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let error = loadError(path: dir.path)
-    #expect(error == .notARegularFile(path: dir.path))
+    #expect(error == .file(.isDirectory(path: dir.path)))
     #expect(error?.exitCode == 66)
 }
 
@@ -35,7 +36,7 @@ import Testing
     defer { dir.remove() }
     let path = dir.path + "/pipe.safetensors"
     try #require(mkfifo(path, 0o600) == 0)
-    #expect(loadError(path: path) == .notARegularFile(path: path))
+    #expect(loadError(path: path) == .file(.notARegularFile(path: path, kind: "a FIFO")))
 }
 
 @Test func missingFileIsReportedAsMissing() throws {
@@ -43,7 +44,7 @@ import Testing
     defer { dir.remove() }
     let path = dir.path + "/nope/model.safetensors"
     let error = loadError(path: path)
-    #expect(error == .fileNotFound(path: path))
+    #expect(error == .file(.notFound(path: path)))
     #expect(error?.exitCode == 66)
     #expect(error?.description == "\(path): no such file")
 }
@@ -51,14 +52,14 @@ import Testing
 // Root reads anything, so the permission check only means something for other users (CI runs
 // as root: the test shows as skipped there, not as passed).
 @Test(.enabled(if: getuid() != 0, "root reads files whatever their permissions"))
-func unreadableFileIsAnIOError() throws {
+func unreadableFileIsMissingInput() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let path = try dir.file("locked.safetensors", image(header: "{}"))
     try #require(chmod(path, 0) == 0)
     let error = loadError(path: path)
-    #expect(error == .readFailed(path: path, operation: "open", errno: EACCES))
-    #expect(error?.exitCode == 74)
+    #expect(error == .file(.permissionDenied(path: path)))
+    #expect(error?.exitCode == 66)
 }
 
 @Test func headerLongerThanTheFileIsRejected() {
@@ -220,7 +221,7 @@ func malformedTensorEntryNamesTheField(header: String, field: String) {
 
 @Test func everyErrorDescriptionIsOneLine() {
     let errors: [SafetensorsError] = [
-        .fileNotFound(path: "m"), .readFailed(path: "m", operation: "open", errno: EACCES),
+        .file(.notFound(path: "m")), .readFailed(path: "m", operation: "open", errno: EACCES),
         .headerNotJSON(path: "m", .init(line: 2, column: 3, offset: 9, reason: "x")),
         .invalidTensorEntry(path: "m", tensor: "line\nbreak", field: "shape", reason: "bad"),
         .nonFiniteValue(path: "m", tensor: "w", index: 3, value: .nan),
