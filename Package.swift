@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
         .target(name: "Corpus", dependencies: ["JSON", "FileIO"]),
+        // Jinja interpreter for Hugging Face chat templates, byte-exact with transformers' rendering.
+        .target(name: "ChatTemplates", dependencies: ["JSON"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
         // Chat template, history and context window, the token loop (also generate's), slash
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SIMDMath"], swiftSettings: simdBaseline),
