@@ -25,7 +25,8 @@ final class Renderer {
     let root: Scope
     let now: Date
     var output = ""
-    /// Macro calls in progress; bounded so a recursive macro fails instead of overflowing the stack.
+    /// Macro calls in progress; bounded so a recursive macro fails instead of overflowing a
+    /// thread's stack (templates that recurse, over nested JSON schemas, go a few levels deep).
     var callDepth = 0
 
     init(root: Scope, now: Date) {
@@ -377,7 +378,7 @@ final class Renderer {
         guard positional.count <= macro.parameters.count else {
             throw error(.runtime, "macro '\(macro.name)' takes not more than \(macro.parameters.count) argument(s)", position)
         }
-        guard callDepth < 200 else { throw error(.runtime, "maximum macro recursion depth exceeded", position) }
+        guard callDepth < 50 else { throw error(.runtime, "maximum macro recursion depth exceeded", position) }
         let scope = Scope(parent: root)
         var given: [String: Value] = [:]
         for (name, value) in keyword {

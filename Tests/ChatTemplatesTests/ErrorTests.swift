@@ -16,16 +16,16 @@ private func failure(_ source: String, variables: JSONObject = JSONObject()) -> 
 /// Valid Jinja this interpreter does not implement: each must stop with the line (and column) of
 /// the construct, never render something else.
 @Test(arguments: [
-    ("{% include 'other.jinja' %}", 1, 1),
-    ("x\n{% import 'm' as m %}", 2, 1),
-    ("{% extends 'base' %}", 1, 1),
-    ("{% call helper() %}x{% endcall %}", 1, 1),
-    ("{% filter upper %}x{% endfilter %}", 1, 1),
-    ("{% for x in [1] recursive %}{% endfor %}", 1, 21),
+    ("{% include 'other.jinja' %}", 1, 4),
+    ("x\n{% import 'm' as m %}", 2, 4),
+    ("{% extends 'base' %}", 1, 4),
+    ("{% call helper() %}x{% endcall %}", 1, 4),
+    ("{% filter upper %}x{% endfilter %}", 1, 4),
+    ("{% for x in [1] recursive %}{% endfor %}", 1, 17),
     ("a\nb\n  {{ messages | dictsort }}", 3, 15),
     ("{{ messages | batch(2) }}", 1, 13),
     ("{{ 'x' | safe }}", 1, 8),
-    ("{{ 'Hi %s' % 'you' }}", 1, 13),
+    ("{{ 'Hi %s' % 'you' }}", 1, 12),
     ("{{ 'x'.format(1) }}", 1, 14),
     ("{{ 'x'.strip }}", 1, 7),
     ("{% set ns = namespace(a=1) %}\n{{ ns }}", 2, 4),
@@ -33,9 +33,9 @@ private func failure(_ source: String, variables: JSONObject = JSONObject()) -> 
     ("{{ lipsum() }}", 1, 10),
     ("{{ strftime_now('%Z') }}", 1, 16),
     ("{{ 2 ** 70 }}", 1, 6),
-    ("{{ range(*[3]) }}", 1, 9),
+    ("{{ range(*[3]) }}", 1, 10),
     ("{{ x is divisible 3 }}", 1, 6),
-    ("{{ [1][0, 1] }}", 1, 10),
+    ("{{ [1][0, 1] }}", 1, 9),
     ("{{ {1: 'a'} }}", 1, 5),
     ("{{ 'caf\\N{LATIN SMALL LETTER E WITH ACUTE}' }}", 1, 4),
 ] as [(String, Int, Int)])
@@ -53,13 +53,15 @@ func unsupportedFeatureIsATypedErrorWithItsLine(_ source: String, _ line: Int, _
     #expect(error.kind == .raised)
     #expect(error.message == "No users here: Hi")
     #expect(error.line == 3)
-    #expect(error.description == "chat template line 3, column 8: raise_exception: No users here: Hi")
+    // The column is the call's opening parenthesis.
+    #expect(error.description == "chat template line 3, column 23: raise_exception: No users here: Hi")
 }
 
 @Test func syntaxErrorsNameTheirLine() throws {
+    // Like Jinja2, an unclosed block is reported where the template ends.
     let unclosed = try #require(failure("a\n{% if true %}\nb"))
     #expect(unclosed.kind == .syntax)
-    #expect(unclosed.line == 2)
+    #expect(unclosed.line == 3)
     let badExpression = try #require(failure("\n\n{{ 1 + }}"))
     #expect(badExpression.kind == .syntax)
     #expect(badExpression.line == 3)
