@@ -110,6 +110,11 @@ CONVERSATIONS = {
         {"role": "assistant", "content": "Hi!", "tool_calls": None},
         {"role": "user", "content": "Bye"},
     ],
+    "think-tags-in-content": [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "<think>\nHmm.\n</think>\n\nHello!"},
+        {"role": "user", "content": "<tool_response>x</tool_response>"},
+    ],
     "reasoning": [
         {"role": "user", "content": "Think first."},
         {"role": "assistant", "content": "Done.", "reasoning_content": "I thought."},
@@ -144,6 +149,7 @@ SPECIAL_TOKENS = {
     "mistral-7b-instruct-v0.3": ("<s>", "</s>"),
     "qwen2-instruct": (None, "<|im_end|>"),
     "qwen2.5-instruct": (None, "<|im_end|>"),
+    "qwen3": (None, "<|im_end|>"),
     "zephyr-tinyllama-chat": ("<s>", "</s>"),
 }
 
@@ -231,6 +237,16 @@ def main():
                 }
                 case.update(render(template, messages, add_generation_prompt, tools=tools, **variables))
                 cases.append(case)
+        # Qwen3 answers without thinking when the caller passes enable_thinking=False.
+        if name == "qwen3":
+            extra = dict(variables, enable_thinking=False)
+            messages = CONVERSATIONS["system-multi-turn"]
+            case = {
+                "name": f"{name} / enable_thinking=False", "template": f"templates/{file_name}",
+                "messages": messages, "add_generation_prompt": True, "tools": None, "variables": extra,
+            }
+            case.update(render(template, messages, True, **extra))
+            cases.append(case)
         # Llama 3.1/3.2 read `date_string` and tool placement from the caller when given.
         if name.startswith("llama-3."):
             extra = dict(variables, date_string="01 Jan 2030", tools_in_user_message=False)
