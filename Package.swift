@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
         .target(name: "Corpus", dependencies: ["JSON", "FileIO"]),
+        // Jinja interpreter for Hugging Face chat templates, byte-exact with transformers' rendering.
+        .target(name: "ChatTemplates", dependencies: ["JSON"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
         .target(name: "CEmbedded", cSettings: [.unsafeFlags(["-Wa,-I\(Context.packageDirectory)"])]),
         // The one async-signal-safe signal handler (a flag per signal and a pipe); no Swift API.
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "SIMDMath"], swiftSettings: simdBaseline),
