@@ -32,12 +32,6 @@ struct UsageError: SysexitsError {
     var exitCode: Int32 { 64 }
 }
 
-/// An I/O failure writing output (exit 74).
-struct OutputError: SysexitsError {
-    let description: String
-    var exitCode: Int32 { 74 }
-}
-
 /// How a command's `--force` flag chooses what happens to an output that already exists:
 /// replaced with it, refused (exit 73) with a line that names the flag without it.
 func overwritePolicy(force: Bool, hint: String = "--force replaces it") -> AtomicFile.Existing {
