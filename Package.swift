@@ -54,7 +54,7 @@ let package = Package(
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
         // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
-        .target(name: "TUI", dependencies: ["Chat", "CNCurses", "GPT", "Sampling", "Tokenizer"]),
+        .target(name: "TUI", dependencies: ["Chat", "CNCurses", "FileIO", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
         .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO"], swiftSettings: simdBaseline),
         .executableTarget(

@@ -22,6 +22,9 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// `chat --transcript FILE` ended with the last save failed: FILE holds an earlier version
     /// of the conversation, or only its header (exit 74).
     case transcriptIncomplete(path: String)
+    /// `chat --transcript FILE` had `count` saves fail, the last save succeeded: FILE is whole,
+    /// the run still ends with exit 74.
+    case transcriptSavesFailed(path: String, count: Int)
 
     public var description: String {
         switch self {
@@ -43,6 +46,8 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
             return failure.description
         case .transcriptIncomplete(let path):
             return "\(path): the last save of the transcript failed (see above); the file lacks the end of the conversation"
+        case .transcriptSavesFailed(let path, let count):
+            return "\(path): \(count) save\(count == 1 ? "" : "s") of the transcript failed during the chat (see above); the last one succeeded, so the file holds the whole conversation"
         }
     }
 
@@ -50,7 +55,7 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .templateTokensMissing, .vocabularyMismatch, .nonFiniteLogits: return 65
         case .messageTooLong, .invalidSettings: return 64
-        case .transcript, .transcriptIncomplete: return 74
+        case .transcript, .transcriptIncomplete, .transcriptSavesFailed: return 74
         case .transcriptExists: return 73  // EX_CANTCREAT
         case .outputRefused(let failure): return failure.exitCode
         }

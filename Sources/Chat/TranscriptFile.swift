@@ -14,6 +14,8 @@ public final class TranscriptFile: Sendable {
     private let earlier = Mutex<[Turn]>([])
     /// Whether the last save failed: the file then lacks the end of the conversation.
     private let lastSaveFailed = Atomic<Bool>(false)
+    /// Saves that failed in this run, even if a later one succeeded.
+    private let failedSaves = Atomic<Int>(0)
 
     /// Claims `path` for this run: the header is written to a temporary file that is linked to
     /// `path` only if nothing is there (`AtomicFile`, `.refuse`), so no file is ever replaced
@@ -41,14 +43,19 @@ public final class TranscriptFile: Sendable {
             return nil
         } catch {
             lastSaveFailed.store(true, ordering: .relaxed)
+            failedSaves.add(1, ordering: .relaxed)
             return error.description
         }
     }
 
-    /// At the end of the chat: `.transcriptIncomplete` (exit 74) when the last save failed, so
-    /// a full disk is not an exit 0 with a file that holds only part of the conversation.
+    /// At the end of the chat: exit 74 when any save failed, so a full disk is never an exit 0.
+    /// `.transcriptIncomplete` when the last one failed (the file lacks the end of the
+    /// conversation); `.transcriptSavesFailed` when a later save succeeded (the file is whole, but
+    /// the run was not clean — a script should hear of it).
     public func checkSaved() throws(ChatError) {
         if lastSaveFailed.load(ordering: .relaxed) { throw .transcriptIncomplete(path: path) }
+        let failed = failedSaves.load(ordering: .relaxed)
+        if failed > 0 { throw .transcriptSavesFailed(path: path, count: failed) }
     }
 
     /// Keeps the conversation that a `/reset` is about to end.

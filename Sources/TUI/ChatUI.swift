@@ -1,5 +1,6 @@
 import Chat
 import Dispatch
+import FileIO
 import Foundation
 import GPT
 import Sampling
@@ -48,11 +49,9 @@ public final class ChatUI {
     private var grid = false
     /// The explain view: the selected head's attention step by step for the shown token.
     private var explainView = false
-    /// The last explanation computed, and for which context, layer, head and position.
-    private var explained: (context: [Int], layer: Int, head: Int, position: Int, value: AttentionExplanation)?
-    /// A state of its own for the explain view, made on first use; the conversation's state
-    /// belongs to the generation thread.
-    private var explainState: GPTState?
+    /// Computes the explain view off this thread, with a state of its own (the conversation's
+    /// state belongs to the generation thread); made on first use.
+    private lazy var explainer = ExplainWorker(model: model)
     private let model: GPTModel
     /// Generated token shown in the pane (0-based); nil follows the latest.
     private var scrubIndex: Int?
@@ -98,7 +97,7 @@ public final class ChatUI {
         defer {
             curses.stop()
             if let reason = worker.finish() {
-                FileHandle.standardError.write(Data("attnchat: \(reason)\n".utf8))
+                UncheckedOutput.standardError("attnchat: \(reason)\n")
             }
             StopSignals.exitOnArrival()
         }
@@ -183,6 +182,7 @@ public final class ChatUI {
     // MARK: Events from the generation queue
 
     private func pump() {
+        if explainView && explainer.hasNews { dirty = true }
         // Read before draining: the worker pushes its last event before it clears the flag.
         let busy = worker.isBusy
         for event in worker.events.drain() {
@@ -531,10 +531,10 @@ public final class ChatUI {
 }
 
 extension ChatUI {
-    /// The explain view of the shown token: computed with the model's ordinary forward over the
-    /// whole context (so the mask visibly removes a scrubbed token's later tokens), one prefill
-    /// per shown token (stepping the layer or head reads that prefill's cache). Not while a
-    /// reply streams: the explanation's forward would compete with the reply for the cores.
+    /// The explain view of the shown token: computed by `ExplainWorker` with the model's ordinary
+    /// forward over the whole context (so the mask visibly removes a scrubbed token's later
+    /// tokens), one prefill per shown token (stepping the layer or head reads that prefill's
+    /// cache). Not started while a reply streams: it would compete with the reply for the cores.
     private func drawExplanation(_ rect: Rect) {
         let count = worker.record.count
         let scrub = scrubIndex.map { (min($0, count - 1) + 1, count) }
@@ -545,21 +545,10 @@ extension ChatUI {
             let context = worker.record.context
             shown = pieces(of: context[...])
             let position = view.snapshot.length - 1
-            if let e = explained, e.layer == layer, e.head == head, e.position == position, e.context == context {
-                explanation = e.value
-            } else if streaming {
-                pending = "(explain shows the token when the reply ends)"
-            } else {
-                let state = explainState ?? GPTState(model: model)
-                explainState = state
-                do {
-                    // One prefill per token: other layers and heads of it read the state's cache.
-                    let e = try state.explainAttention(tokens: context, layer: layer, head: head, position: position)
-                    explained = (context, layer, head, position, e)
-                    explanation = e
-                } catch {
-                    pending = "(cannot explain: \(error))"
-                }
+            switch explainer.outcome(for: .init(context: context, layer: layer, head: head, position: position), start: !streaming) {
+            case .done(let e): explanation = e
+            case .failed(let reason): pending = "(cannot explain: \(reason))"
+            case nil: pending = streaming ? "(explain shows the token when the reply ends)" : "(computing…)"
             }
         }
         let (title, rows) = ExplainPane.render(

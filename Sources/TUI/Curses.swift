@@ -1,4 +1,5 @@
 import CNCurses
+import FileIO
 import Foundation
 
 /// The thin layer over ncursesw: start and stop, keys, and drawing styled rows. Everything it
@@ -265,6 +266,6 @@ final class Curses {
     /// Bytes for the terminal itself (mode switches), outside curses' own output.
     private func writeRaw(_ text: String) {
         fflush(cn_stdout())
-        FileHandle.standardOutput.write(Data(text.utf8))
+        UncheckedOutput.write(text, to: STDOUT_FILENO)  // FileHandle.write traps on a hung-up terminal
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chat
+import FileIO
 import Foundation
 
 /// The `attnchat` command line. Each command is a small type in its own file.
@@ -39,7 +40,7 @@ struct AttnChat: ParsableCommand {
                 Foundation.exit(0)
             }
             // Usage over several lines, quoting what was typed: inert, lines kept.
-            FileHandle.standardError.write(Data("\(TerminalSafe.inert(fullMessage(for: error)))\n".utf8))
+            UncheckedOutput.standardError("\(TerminalSafe.inert(fullMessage(for: error)))\n")
             Foundation.exit(code.rawValue)
         }
     }

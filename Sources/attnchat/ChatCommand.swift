@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chat
+import FileIO
 import Foundation
 import GPT
 import Sampling
@@ -106,7 +107,7 @@ struct LineChat {
                 return
             }
             turn.quitAfterTurn(signal: sig) {
-                if sig == SIGINT { FileHandle.standardError.write(Data("\n".utf8)) }
+                if sig == SIGINT { UncheckedOutput.standardError("\n") }
             }
             cancel.cancel()
         }
@@ -226,7 +227,7 @@ struct LineChat {
     /// typed (`/set` values, `/save` paths) and errors: inert, with the help's lines kept (a
     /// typed line holds no newline).
     private func note(_ text: String) {
-        FileHandle.standardError.write(Data((TerminalSafe.inert(text) + "\n").utf8))
+        UncheckedOutput.standardError(TerminalSafe.inert(text) + "\n")
     }
 }
 

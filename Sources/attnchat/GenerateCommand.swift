@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chat
+import FileIO
 import Foundation
 import GPT
 import Sampling
@@ -88,7 +89,7 @@ struct GenerateCommand: ParsableCommand {
         if !ids { output.write(TerminalSafe.inert(outcome.tail)) }
         try finish()
         if outcome.reason == .contextFull {
-            FileHandle.standardError.write(Data("attnchat: context full after \(outcome.tokens) tokens (the model attends over \(model.config.contextLength))\n".utf8))
+            UncheckedOutput.standardError("attnchat: context full after \(outcome.tokens) tokens (the model attends over \(model.config.contextLength))\n")
         }
     }
 }
@@ -120,5 +121,5 @@ final class StreamingOutput {
 /// `--timings`: one line on stderr, e.g. `prompt 12 tokens in 3.1 ms; 500 tokens at 1234.5 tok/s`.
 private func reportTimings(promptTokens: Int, promptSeconds: Double, generated: Int, tokensPerSecond: Double) {
     let line = String(format: "prompt %d tokens in %.1f ms; %d tokens at %.1f tok/s\n", promptTokens, promptSeconds * 1000, generated, tokensPerSecond)
-    FileHandle.standardError.write(Data(line.utf8))
+    UncheckedOutput.standardError(line)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Chat
 import Corpus
+import FileIO
 import Foundation
 import Tokenizer
 
@@ -213,15 +214,15 @@ struct ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% \(done)/\(total)".utf8))
+        UncheckedOutput.standardError("\r\(label) [\(bar)] \(percent)% \(done)/\(total)")
     }
 
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+    func finish() { UncheckedOutput.standardError("\n") }
 }
 
 /// One line on stderr. Errors and notices quote paths, values and tokens from outside, so the
 /// line is made inert (`TerminalSafe.oneLine`): no escape sequence reaches the terminal and no
 /// newline splits it.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((TerminalSafe.oneLine(line) + "\n").utf8))
+    UncheckedOutput.standardError(TerminalSafe.oneLine(line) + "\n")
 }

@@ -280,7 +280,7 @@ final class TrainingStop: Sendable {
             guard s.signal == 0 else { return }
             s.signal = sig
             let again = sig == SIGINT ? " (Ctrl-C again to quit at once)" : ""
-            FileHandle.standardError.write(Data("\nstopping after this step\(again)...\n".utf8))
+            UncheckedOutput.standardError("\nstopping after this step\(again)...\n")
         }
     }
 }
@@ -365,7 +365,7 @@ final class TrainingProgressBar {
         if p.skipped, let average = p.lossAverage {
             // A line of its own, kept in the scrollback above the bar.
             let text = String(format: "step %d: loss %.4f is over %.0fx the running average %.4f; update skipped", p.step, p.loss, Trainer.spikeFactor, average)
-            FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[2K" : "") + text + "\n").utf8))
+            UncheckedOutput.standardError((isTerminal ? "\r\u{1B}[2K" : "") + text + "\n")
         }
         let now = DispatchTime.now().uptimeNanoseconds
         // Without a terminal, one line every 10 s (or on validation) keeps logs readable.
@@ -377,11 +377,11 @@ final class TrainingProgressBar {
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         var line = String(format: "%@ %d/%d loss %.4f lr %.2e | %.0f tok/s | ETA %@", bar, p.step, p.totalSteps, p.loss, p.learningRate, p.tokensPerSecond, duration(p.secondsLeft))
         if let v = p.validation { line += String(format: " | val %.4f bpb", v.bitsPerByte) }
-        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+        UncheckedOutput.standardError(isTerminal ? "\r\u{1B}[2K" + line : line + "\n")
     }
 
     func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal { UncheckedOutput.standardError("\n") }
     }
 
     private func duration(_ seconds: Double) -> String {

@@ -15,7 +15,9 @@ import Testing
     func aSignalLateInALineModeReplyIsNeverOvertakenByTheExit(sig: Int32) throws {
         func start(_ path: String) throws -> (Child, Date) {
             let started = DispatchSemaphore(value: 0)
-            let child = try Child(["chat", "--model", TUIModels.small, "--max-tokens", "100", "--transcript", path],
+            // The endless model never ends its turn: every reply is 200 tokens, long enough even
+            // for the release binary that most tries catch the process still running.
+            let child = try Child(["chat", "--model", TUIModels.endless, "--max-tokens", "200", "--transcript", path],
                                   stdin: "tell me everything\n", closeStdin: true) { _ in started.signal() }
             started.wait()
             return (child, Date())

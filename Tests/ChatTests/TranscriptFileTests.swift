@@ -37,4 +37,23 @@ import Testing
         #expect(reason.hasPrefix("\(path): cannot save the transcript: create "), "\(reason)")
         #expect(reason.hasSuffix("No such file or directory"))
     }
+
+    /// Any failed save makes the end exit 74: the last one (the file lacks the end), or an
+    /// earlier one followed by a good save (the file is whole, the run was not clean).
+    @Test func anyFailedSaveIsReportedAtTheEnd() throws {
+        let path = try Self.path()
+        let file = try TranscriptFile(path: path, modelName: "m")
+        #expect(file.save([Turn(role: .user, text: "one")]) == nil)
+        try file.checkSaved()
+        // A directory where the file was: refused, the save fails (the directory is left alone).
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        #expect(file.save([Turn(role: .user, text: "two")]) != nil)
+        #expect(throws: ChatError.transcriptIncomplete(path: path)) { try file.checkSaved() }
+        try FileManager.default.removeItem(atPath: path)
+        #expect(file.save([Turn(role: .user, text: "three")]) == nil)
+        #expect(throws: ChatError.transcriptSavesFailed(path: path, count: 1)) { try file.checkSaved() }
+        #expect(ChatError.transcriptSavesFailed(path: path, count: 1).exitCode == 74)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix("[user]\nthree\n"))
+    }
 }

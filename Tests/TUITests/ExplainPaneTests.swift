@@ -1,3 +1,4 @@
+import Foundation
 import GPT
 import Testing
 @testable import TUI
@@ -43,5 +44,34 @@ import Testing
             let (_, r) = ExplainPane.render(Self.explanation, pending: "", pieces: Self.pieces, layers: 4, heads: 4, scrub: nil, width: w, height: h, ascii: false)
             #expect(r.count == (w > 0 ? h : 0))
         }
+    }
+}
+
+@Suite struct ExplainWorkerTests {
+    static func model() -> GPTModel {
+        GPTModel(weights: GPTWeights(config: GPTConfig(vocabSize: 50, contextLength: 32, layers: 2, heads: 2, width: 16), seed: 3, std: 0.2))
+    }
+
+    /// The UI thread never runs the forward: it asks, gets nil ("computing"), and finds the
+    /// result on a later frame — the same numbers `explainAttention` gives.
+    @Test func answersOffTheCallingThreadWithTheSameNumbers() throws {
+        let model = Self.model()
+        let worker = ExplainWorker(model: model)
+        let request = ExplainWorker.Request(context: [3, 1, 4, 1, 5, 9, 2, 6], layer: 1, head: 1, position: 5)
+        #expect(worker.outcome(for: request, start: false) == nil)
+        #expect(!worker.hasNews)
+        var outcome = worker.outcome(for: request)
+        for _ in 0..<2000 where outcome == nil {
+            usleep(1000)
+            outcome = worker.outcome(for: request)
+        }
+        let expected = try GPTState(model: model).explainAttention(tokens: request.context, layer: 1, head: 1, position: 5)
+        #expect(outcome == .done(expected))
+        #expect(!worker.hasNews, "taking the result clears the news")
+        // Without `start`, another request is not computed.
+        let other = ExplainWorker.Request(context: request.context, layer: 0, head: 0, position: 7)
+        #expect(worker.outcome(for: other, start: false) == nil)
+        usleep(50_000)
+        #expect(worker.outcome(for: other, start: false) == nil)
     }
 }
