@@ -98,6 +98,10 @@ public enum InputFile {
     public static func read(_ path: String) throws(Failure) -> Data {
         let (descriptor, size) = try open(path)
         defer { close(descriptor) }
+        // Data(count:) of more than the machine holds traps in the allocator: refuse instead.
+        guard UInt64(size) <= ProcessInfo.processInfo.physicalMemory else {
+            throw .unreadable(path: path, reason: "it is \(size) bytes, more than this machine's memory (\(ProcessInfo.processInfo.physicalMemory) bytes)")
+        }
         var data = Data(count: size)
         var filled = 0
         while true {

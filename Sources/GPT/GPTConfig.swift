@@ -39,7 +39,9 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         self.layers = layers
         self.heads = heads
         self.width = width
-        self.mlpWidth = mlpWidth ?? 4 * width
+        // A hostile width must reach `validate()` (which names it) instead of trapping here.
+        let (fourWidths, overflow) = width.multipliedReportingOverflow(by: 4)
+        self.mlpWidth = mlpWidth ?? (overflow ? Int.max : fourWidths)
         self.layerNormEpsilon = layerNormEpsilon
         self.positional = positional
         self.ropeTheta = ropeTheta

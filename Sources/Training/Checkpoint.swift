@@ -85,8 +85,11 @@ public struct Checkpoint {
         }
         // AdamW divides by √v: a negative second moment (a flipped sign bit) would turn the
         // weights into NaN on the first update of the resumed run.
-        if let index = v.firstIndex(where: { !($0 >= 0) }) {
-            throw .checkpoint(path: path, reason: "tensor \"adam.v\": element \(index) is \(v[index]); AdamW's second moment cannot be negative")
+        if let index = v.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw .checkpoint(path: path, reason: "tensor \"adam.v\": element \(index) is \(v[index]); AdamW's second moment must be finite and not negative")
+        }
+        if let index = m.firstIndex(where: { !$0.isFinite }) {
+            throw .checkpoint(path: path, reason: "tensor \"adam.m\": element \(index) is \(m[index]); AdamW's first moment must be finite")
         }
         var lossAverage: Float?
         if let text = meta["loss_average"] {

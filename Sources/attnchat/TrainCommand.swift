@@ -248,9 +248,11 @@ struct TrainCommand: ParsableCommand {
             note(String(format: "best validation: %.4f bits/byte, %.4f nats/token (perplexity %.2f)", best.bitsPerByte, best.natsPerToken, best.perplexity))
         }
         note("wrote \(trainer.modelPath) and \(trainer.checkpointPath)")
+        // From here a signal exits at once (the work is saved); one that came just before is
+        // delivered now. In the other order a signal between the two was lost (exit 0).
+        StopSignals.exitOnArrival()
         signals.deliverPending()
         if stop.signal != 0 { throw ExitCode(128 + stop.signal) }
-        StopSignals.exitOnArrival()
     }
 }
 

@@ -221,7 +221,7 @@ import Testing
         try bytes.write(to: URL(fileURLWithPath: path))
         let r = try CLI.run(["train", "--data", data, "--output", out, "--resume", "--steps", "3"] + TrainCommandTests.tiny)
         #expect(r.status == 65, "\(r.stderr)")
-        #expect(r.stderr.contains("\(path): tensor \"adam.v\": element 3 is -1.0; AdamW's second moment cannot be negative"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(path): tensor \"adam.v\": element 3 is -1.0; AdamW's second moment must be finite and not negative"), "\(r.stderr)")
     }
 
     @Test func resumeWithoutACheckpointExits66() throws {

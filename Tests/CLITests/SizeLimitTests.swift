@@ -23,6 +23,27 @@ import Testing
         #expect(r.stderr.contains("--width 32768"), "\(r.stderr)")
     }
 
+    /// 4 × width overflowed in the config's initialiser: a trap (SIGILL) before any check.
+    @Test func aWidthThatOverflowsIs64NamingTheFlag() throws {
+        let out = try CLI.temporaryDirectory().path
+        let r = try CLI.run(["train", "--data", Self.data, "--output", out, "--width", "3000000000000000000", "--heads", "1"])
+        #expect(r.status == 64, "\(r.stderr.prefix(300))")
+        #expect(r.stderrLines.count == 1 && r.stderr.contains("3000000000000000000"), "\(r.stderr)")
+    }
+
+    /// A sparse terabyte as a corpus: refused in one line, not a trap in the allocator.
+    @Test func aCorpusLargerThanMemoryIsRefusedNotATrap() throws {
+        let dir = try CLI.temporaryDirectory()
+        let big = dir.appendingPathComponent("big.txt").path
+        #expect(FileManager.default.createFile(atPath: big, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+        try handle.truncate(atOffset: 1 << 40)
+        try handle.close()
+        let r = try CLI.run(["train", "--data", big, "--output", dir.appendingPathComponent("run").path, "--steps", "1"])
+        #expect(r.status == 74, "\(r.stderr.prefix(300))")
+        #expect(r.stderr.contains("\(big): cannot read: it is 1099511627776 bytes, more than this machine's memory"), "\(r.stderr)")
+    }
+
     @Test func aHugeBatchInTheConfigFileIs65NamingTheKey() throws {
         let dir = try CLI.temporaryDirectory()
         let config = dir.appendingPathComponent("run.json").path
