@@ -42,6 +42,8 @@ public enum AtomicFile {
         case cannotCreateDirectory(path: String, code: Int32)
         /// A failed system call: which one (e.g. "rename", "fsync directory runs") and its errno (EX_IOERR, 74).
         case system(operation: String, code: Int32)
+        /// Another live process holds `claimDirectory` on it (`holder`: its pid, if known) (EX_CANTCREAT, 73).
+        case claimed(path: String, holder: String)
 
         /// e.g. "rename: No space left on device", "out.st: already exists; --force replaces it".
         public var description: String {
@@ -57,13 +59,15 @@ public enum AtomicFile {
             case .system(let operation, let code):
                 guard let text = strerror(code) else { return "\(operation): errno \(code)" }
                 return "\(operation): \(String(cString: text))"
+            case .claimed(let path, let holder):
+                return "\(path): another attnchat run is writing there\(holder.isEmpty ? "" : " (pid \(holder))"); wait for it or choose another directory"
             }
         }
 
         /// sysexits code: 73 for a refused destination, 74 for a failed system call.
         public var exitCode: Int32 {
             switch self {
-            case .exists, .notRegularFile, .notDirectory, .cannotCreateDirectory: 73
+            case .exists, .notRegularFile, .notDirectory, .cannotCreateDirectory, .claimed: 73
             case .system: 74
             }
         }
@@ -301,4 +305,35 @@ public enum AtomicFile {
 /// `write(2)`, under a name that methods called `write` do not shadow.
 private func writeToDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, bytes, count)
+}
+
+extension AtomicFile {
+    /// Claims `directory` for this process until it exits: an exclusive `flock` on
+    /// `directory/.attnchat.lock` (the file holds the pid, for the message). The per-file checks
+    /// run before a long job, so two runs started together into one directory both passed them
+    /// and then rewrote each other's files; the claim makes the second one stop at once. The
+    /// kernel drops the lock when the process ends, however it ends, so a killed run never
+    /// leaves the directory blocked.
+    /// - Throws: `.claimed` (73) when another live process holds it; `.system` (74) when the
+    ///   lock file cannot be made.
+    public static func claimDirectory(_ directory: String) throws(Failure) {
+        let path = directory + "/.attnchat.lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .system(operation: "open \(path)", code: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            var bytes = [UInt8](repeating: 0, count: 32)
+            let got = pread(descriptor, &bytes, bytes.count, 0)
+            close(descriptor)
+            if code == EWOULDBLOCK {
+                let holder = String(decoding: bytes.prefix(max(0, got)).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+                throw .claimed(path: directory, holder: !holder.isEmpty && holder.allSatisfy(\.isNumber) ? holder : "")
+            }
+            throw .system(operation: "flock \(path)", code: code)
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+        // The descriptor stays open on purpose: the lock lives as long as the process.
+    }
 }

@@ -144,6 +144,9 @@ struct TrainCommand: ParsableCommand {
             // Another run's checkpoint is never overwritten by accident: --resume or --force says which.
             try checkOutputs(outputs, in: output, existing: overwritePolicy(force: force, hint: "--resume continues that run; --force starts a new one over it"))
         }
+        // The checks above ran before the run; the claim keeps a second run from starting into
+        // the same directory until this one ends.
+        try AtomicFile.claimDirectory(output)
         // Temporary files of runs killed mid-checkpoint (kill -9 leaves one per kill).
         let stale = outputs.flatMap { AtomicFile.removeStaleTemporaryFiles(for: $0) }
         if !stale.isEmpty { note("removed \(stale.count) temporary file\(stale.count == 1 ? "" : "s") left by killed runs in \(output)") }

@@ -224,6 +224,24 @@ import Testing
         #expect(r.stderr.contains("\(path): tensor \"adam.v\": element 3 is -1.0; AdamW's second moment must be finite and not negative"), "\(r.stderr)")
     }
 
+    /// Two runs started together into one directory both passed the per-file checks and then
+    /// rewrote each other's checkpoint: the running one's claim refuses the second, even with
+    /// --force, and a run that ended (however) leaves the directory free.
+    @Test func aSecondTrainIntoADirectoryARunIsWritingIsRefused() throws {
+        let out = try CLI.temporaryDirectory().path
+        let data = try TrainCommandTests.corpus(String(repeating: "abc def ghi jkl ", count: 60))
+        let first = try Child(["train", "--data", data, "--output", out, "--steps", "100000", "--checkpoint-every", "0"] + TrainCommandTests.tiny)
+        defer { first.kill() }
+        try first.waitForStderr("the first run under way") { $0.contains("model: ") }
+        let second = try CLI.run(["train", "--data", data, "--output", out, "--force", "--steps", "2"] + TrainCommandTests.tiny)
+        #expect(second.status == 73, "\(second.stderr)")
+        #expect(second.stderr.contains("\(out): another attnchat run is writing there (pid \(first.pid))"), "\(second.stderr)")
+        first.kill()
+        _ = try first.exitStatus(within: 20)
+        let third = try CLI.run(["train", "--data", data, "--output", out, "--force", "--steps", "2"] + TrainCommandTests.tiny)
+        #expect(third.status == 0, "a killed run's claim ends with it: \(third.stderr)")
+    }
+
     @Test func resumeWithoutACheckpointExits66() throws {
         let out = try CLI.temporaryDirectory().path
         let data = try TrainCommandTests.corpus(String(repeating: "abc def ghi jkl ", count: 60))
