@@ -44,6 +44,9 @@ public enum AtomicFile {
         case system(operation: String, code: Int32)
         /// Another live process holds `claimDirectory` on it (`holder`: its pid, if known) (EX_CANTCREAT, 73).
         case claimed(path: String, holder: String)
+        /// No file can be made at `path`: its directory is missing, a component is not a
+        /// directory, its links loop, it ends in "/", or its name is too long (EX_CANTCREAT, 73).
+        case unusablePath(path: String, reason: String)
 
         /// e.g. "rename: No space left on device", "out.st: already exists; --force replaces it".
         public var description: String {
@@ -59,6 +62,8 @@ public enum AtomicFile {
             case .system(let operation, let code):
                 guard let text = strerror(code) else { return "\(operation): errno \(code)" }
                 return "\(operation): \(String(cString: text))"
+            case .unusablePath(let path, let reason):
+                return "\(path): cannot write a file there: \(reason)"
             case .claimed(let path, let holder):
                 return "\(path): another attnchat run is writing there\(holder.isEmpty ? "" : " (pid \(holder))"); wait for it or choose another directory"
             }
@@ -67,7 +72,7 @@ public enum AtomicFile {
         /// sysexits code: 73 for a refused destination, 74 for a failed system call.
         public var exitCode: Int32 {
             switch self {
-            case .exists, .notRegularFile, .notDirectory, .cannotCreateDirectory, .claimed: 73
+            case .exists, .notRegularFile, .notDirectory, .cannotCreateDirectory, .claimed, .unusablePath: 73
             case .system: 74
             }
         }
@@ -77,25 +82,47 @@ public enum AtomicFile {
     /// their final target (which may not exist yet), and whether a regular file is there now.
     /// Also the check commands make before long work, so a refused output fails at once.
     /// - Throws: `.notRegularFile` for a directory, device, FIFO or socket (at `path` or at the
-    ///   end of its links); `.exists` for a regular file under `.refuse`; `.system` when `lstat`
-    ///   or `readlink` fails (ELOOP after 40 links).
+    ///   end of its links); `.exists` for a regular file under `.refuse`; `.unusablePath` when no
+    ///   file can be made there (a missing directory, ENOTDIR, a link loop, a trailing "/", a name
+    ///   too long for the temporary file); `.system` when `lstat` or `readlink` fails otherwise.
     public static func destination(_ path: String, existing: Existing) throws(Failure) -> (path: String, exists: Bool) {
+        guard !path.hasSuffix("/") else { throw .unusablePath(path: path, reason: "it ends in \"/\", so it names a directory") }
         var current = path
         var links = 0
         while true {
             var status = stat()
             guard lstat(current, &status) == 0 else {
                 let code = errno
-                if code == ENOENT { return (current, false) }
-                throw .system(operation: "stat \(current)", code: code)
+                switch code {
+                case ENOENT:
+                    // The file may be new, but its directory must be there: otherwise the error
+                    // would name the temporary file instead of the path the user gave.
+                    let (directory, fileName) = split(current)
+                    var parent = stat()
+                    guard stat(directory, &parent) == 0, parent.st_mode & S_IFMT == S_IFDIR else {
+                        throw .unusablePath(path: path, reason: "its directory \(directory) does not exist")
+                    }
+                    // The temporary file beside it adds about 30 bytes to the name.
+                    guard fileName.utf8.count <= Int(NAME_MAX) - 40 else {
+                        throw .unusablePath(path: path, reason: "the file name is \(fileName.utf8.count) bytes; attnchat's temporary file beside it needs it at most \(Int(NAME_MAX) - 40)")
+                    }
+                    return (current, false)
+                case ENOTDIR: throw .unusablePath(path: path, reason: "a part of it is not a directory")
+                case ELOOP: throw .unusablePath(path: path, reason: "too many levels of symbolic links (a link loop)")
+                case ENAMETOOLONG: throw .unusablePath(path: path, reason: "the name is too long")
+                default: throw .system(operation: "stat \(current)", code: code)
+                }
             }
             switch status.st_mode & S_IFMT {
             case S_IFREG:
                 if case .refuse(let hint) = existing { throw .exists(path: path, hint: hint) }
+                guard split(current).fileName.utf8.count <= Int(NAME_MAX) - 40 else {
+                    throw .unusablePath(path: path, reason: "the file name is \(split(current).fileName.utf8.count) bytes; attnchat's temporary file beside it needs it at most \(Int(NAME_MAX) - 40)")
+                }
                 return (current, true)
             case S_IFLNK:
                 links += 1
-                guard links <= 40 else { throw .system(operation: "resolve \(path)", code: ELOOP) }
+                guard links <= 40 else { throw .unusablePath(path: path, reason: "too many levels of symbolic links (a link loop)") }
                 var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
                 let count = readlink(current, &buffer, buffer.count - 1)
                 guard count >= 0 else { throw .system(operation: "readlink \(current)", code: errno) }

@@ -49,7 +49,12 @@ final class ExplainWorker: Sendable {
             return true
         }
         if start { queue.async { self.work() } }
-        return box.withLock { b in b.last.flatMap { $0.request == request ? $0.outcome : nil } }
+        // The job may have finished since the first look: hand it out, and clear the news.
+        return box.withLock { b in
+            guard let last = b.last, last.request == request else { return nil }
+            b.news = false
+            return last.outcome
+        }
     }
 
     /// Whether a result came in since the UI last took one: time to redraw.

@@ -34,17 +34,31 @@ import FileIO
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["f.txt"])
     }
 
-    @Test func aMissingDirectoryNamesTheCallAndTheReason() throws {
-        let path = try Self.directory() + "/gone/f.txt"
-        do {
-            try AtomicFile.write([1, 2, 3], to: path, existing: .replace)
-            Issue.record("wrote into a missing directory")
-        } catch {
-            guard case .system(_, let code) = error else { Issue.record("not a system-call failure: \(error)"); return }
-            #expect(code == ENOENT)
-            #expect(error.description.hasPrefix("create "))
-            #expect(error.description.hasSuffix(": No such file or directory"))
+    /// Paths where no file can be made are refused (73) naming the path the user gave, not the
+    /// temporary file (a missing directory was "create …/.f.txt.attnchat-…tmp: No such file", 74).
+    @Test func pathsWhereNoFileCanBeMadeAreRefusedNamingThePath() throws {
+        let dir = try Self.directory()
+        try AtomicFile.write([1], to: dir + "/plain", existing: .replace)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/a", withDestinationPath: dir + "/b")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/b", withDestinationPath: dir + "/a")
+        let cases: [(String, String)] = [
+            (dir + "/gone/f.txt", "its directory \(dir)/gone does not exist"),
+            (dir + "/plain/f.txt", "a part of it is not a directory"),
+            (dir + "/a", "too many levels of symbolic links (a link loop)"),
+            (dir + "/new/", "it ends in \"/\", so it names a directory"),
+            (dir + "/" + String(repeating: "x", count: 230), "the file name is 230 bytes; attnchat's temporary file beside it needs it at most 215"),
+        ]
+        for (path, reason) in cases {
+            do {
+                try AtomicFile.write([1, 2, 3], to: path, existing: .replace)
+                Issue.record("wrote \(path)")
+            } catch {
+                #expect(error == .unusablePath(path: path, reason: reason), "\(error)")
+                #expect(error.exitCode == 73)
+                #expect(error.description == "\(path): cannot write a file there: \(reason)")
+            }
         }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == ["plain", "a", "b"], "no temporary file left")
     }
 
     /// A Unix socket bound at `path` (its descriptor is left open for the test's life).

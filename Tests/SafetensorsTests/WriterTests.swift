@@ -104,17 +104,19 @@ private let sampleTensors: [SafetensorsWriter.Tensor] = [
     #expect(try SafetensorsFile(path: path).metadata == ["step": "2"])
 }
 
-@Test func writeIntoAMissingDirectoryIsAnIOError() {
+/// A missing directory is a refused output (73) naming the path, not a failed create of the
+/// temporary file (74).
+@Test func writeIntoAMissingDirectoryIsRefusedNamingThePath() {
     let path = "/nonexistent-\(UInt32.random(in: 0...UInt32.max))/model.safetensors"
     do {
         try SafetensorsWriter.write(to: path, tensors: sampleTensors, existing: .replace)
         Issue.record("wrote into a missing directory")
     } catch {
-        guard case .writeFailed(path, _, ENOENT) = error else {
+        guard case .outputRefused(.unusablePath(path, _)) = error else {
             Issue.record("unexpected \(error)")
             return
         }
-        #expect(error.exitCode == 74)
+        #expect(error.exitCode == 73)
     }
 }
 
