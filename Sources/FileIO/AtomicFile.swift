@@ -308,17 +308,8 @@ public enum AtomicFile {
 
     /// Writes every byte of `buffer` to `descriptor`, retrying interrupted and short writes.
     public static func writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer) throws(Failure) {
-        var remaining = buffer
-        while let base = remaining.baseAddress, !remaining.isEmpty {
-            let result = writeToDescriptor(descriptor, base, remaining.count)
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write", code: errno)
-            }
-            // A regular file never accepts zero bytes of a non-empty write; retrying could spin.
-            if result == 0 { throw .system(operation: "write", code: EIO) }
-            remaining = UnsafeRawBufferPointer(rebasing: remaining[result...])
-        }
+        let code = Descriptor.writeAll(descriptor, buffer)
+        if code != 0 { throw .system(operation: "write", code: code) }
     }
 
     /// ("dir", "name") for "dir/name"; (".", "name") for a bare name; ("/", "name") for "/name".
@@ -327,11 +318,6 @@ public enum AtomicFile {
         let directory = String(path[..<slash])
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
-}
-
-/// `write(2)`, under a name that methods called `write` do not shadow.
-private func writeToDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
 }
 
 extension AtomicFile {

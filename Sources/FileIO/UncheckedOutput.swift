@@ -12,23 +12,7 @@ public enum UncheckedOutput {
     /// dropped on any other error (EIO from a hung-up terminal, EPIPE, ENOSPC).
     public static func write(_ text: String, to fd: Int32) {
         var text = text
-        text.withUTF8 { bytes in
-            guard var next = bytes.baseAddress else { return }
-            var left = bytes.count
-            while left > 0 {
-                let written = Glibc.write(fd, next, left)
-                if written > 0 {
-                    next += written
-                    left -= written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else if written < 0 && errno == EAGAIN {
-                    var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    if poll(&descriptor, 1, 1000) <= 0 { return }
-                } else {
-                    return
-                }
-            }
-        }
+        // A second at most for a blocked descriptor: nobody would hear of the failure anyway.
+        _ = text.withUTF8 { Descriptor.writeAll(fd, UnsafeRawBufferPointer($0), waitMilliseconds: 1000) }
     }
 }

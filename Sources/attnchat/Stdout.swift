@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Glibc
 
@@ -31,28 +32,10 @@ enum Stdout {
     }
 
     static func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(StdoutError) {
-        guard var next = bytes.baseAddress else { return }
-        var left = bytes.count
-        while left > 0 {
-            let written = Glibc.write(STDOUT_FILENO, next, left)
-            if written >= 0 {
-                next += written
-                left -= written
-                continue
-            }
-            switch errno {
-            case EINTR:
-                continue
-            case EAGAIN:
-                // A stdout someone left non-blocking (a shared terminal or socket): wait until it
-                // takes more rather than spin or fail.
-                var descriptor = pollfd(fd: STDOUT_FILENO, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&descriptor, 1, -1)
-            case EPIPE:
-                throw .readerGone
-            case let code:
-                throw .failed(errno: code)
-            }
+        switch Descriptor.writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(bytes)) {
+        case 0: return
+        case EPIPE: throw .readerGone
+        case let code: throw .failed(errno: code)
         }
     }
 }

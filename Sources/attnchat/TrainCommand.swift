@@ -263,8 +263,6 @@ struct TrainCommand: ParsableCommand {
 /// exits at once: there is nothing to save yet).
 final class TrainingStop: Sendable {
     private let state = Mutex<(training: Bool, signal: Int32)>((false, 0))
-    /// Asked at the start: once the terminal hangs up, isatty says no.
-    private let stderrIsTerminal = isatty(STDERR_FILENO) == 1
 
     /// The signal that asked the run to stop, or 0.
     var signal: Int32 { state.withLock { $0.signal } }
@@ -273,12 +271,6 @@ final class TrainingStop: Sendable {
 
     /// From the signal watcher's queue.
     func signalled(_ sig: Int32) {
-        // A hung-up terminal fails every write, and a failed write traps in FileHandle: the
-        // progress bar and the notes go nowhere from now on, so the checkpoint still gets written.
-        if sig == SIGHUP && stderrIsTerminal {
-            let null = open("/dev/null", O_WRONLY)
-            if null >= 0 { dup2(null, STDERR_FILENO); close(null) }
-        }
         state.withLock { s in
             if !s.training { Foundation.exit(128 + sig) }
             if s.signal == SIGINT && sig == SIGINT { Foundation.exit(130) }  // a second Ctrl-C: stop now
