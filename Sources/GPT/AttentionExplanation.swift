@@ -5,6 +5,8 @@ import Foundation
 public struct AttentionExplanation: Sendable, Equatable {
     public let layer: Int
     public let head: Int
+    /// The key/value head `head` reads: `head` itself, or its group's under grouped-query attention.
+    public let keyValueHead: Int
     /// The query's position.
     public let position: Int
     /// Tokens in the prompt; positions `position+1..<tokenCount` are the ones the mask removes.
@@ -30,10 +32,11 @@ public struct AttentionExplanation: Sendable, Equatable {
 
     public init(
         layer: Int, head: Int, position: Int, tokenCount: Int, query: [Float], keys: [[Float]], values: [[Float]],
-        scores: [Float], scale: Float, scaled: [Float], weights: [Float], output: [Float]
+        scores: [Float], scale: Float, scaled: [Float], weights: [Float], output: [Float], keyValueHead: Int? = nil
     ) {
         self.layer = layer
         self.head = head
+        self.keyValueHead = keyValueHead ?? head
         self.position = position
         self.tokenCount = tokenCount
         self.query = query
@@ -52,7 +55,7 @@ public struct AttentionExplanation: Sendable, Equatable {
 /// explanation needs.
 final class AttentionProbe {
     let position: Int
-    /// Per layer: (3C) and (C), empty until the forward reaches the position.
+    /// Per layer: (Q) fused q | k | v and (A) merged heads, empty until the forward reaches the position.
     private(set) var qkvRows: [[Float]]
     private(set) var mergedRows: [[Float]]
 
@@ -62,11 +65,12 @@ final class AttentionProbe {
         mergedRows = Array(repeating: [], count: layers)
     }
 
-    func capture(layer l: Int, chunkStart p0: Int, rows T: Int, qkv: UnsafePointer<Float>, merged: UnsafePointer<Float>, width C: Int) {
+    func capture(layer l: Int, chunkStart p0: Int, rows T: Int, qkv: UnsafePointer<Float>, merged: UnsafePointer<Float>, config c: GPTConfig) {
         guard (p0..<(p0 + T)).contains(position) else { return }
         let r = position - p0
-        qkvRows[l] = Array(UnsafeBufferPointer(start: qkv + r * 3 * C, count: 3 * C))
-        mergedRows[l] = Array(UnsafeBufferPointer(start: merged + r * C, count: C))
+        let (Q, A) = (c.qkvWidth, c.attentionWidth)
+        qkvRows[l] = Array(UnsafeBufferPointer(start: qkv + r * Q, count: Q))
+        mergedRows[l] = Array(UnsafeBufferPointer(start: merged + r * A, count: A))
     }
 }
 
@@ -82,7 +86,8 @@ extension GPTState {
     public func explainAttention(tokens: [Int], layer: Int, head: Int, position: Int) throws(GPTError) -> AttentionExplanation {
         let c = model.config
         precondition((0..<c.layers).contains(layer) && (0..<c.heads).contains(head) && (0..<tokens.count).contains(position))
-        let (C, hs, maxT) = (c.width, c.headSize, c.contextLength)
+        let (K, hs, maxT) = (c.kvWidth, c.headSize, c.contextLength)
+        let kvHead = head / (c.heads / c.kvHeads)
         let probe: AttentionProbe
         if let last = inspection, last.tokens == tokens, last.probe.position == position, last.forwards == forwardCount, length == tokens.count {
             probe = last.probe
@@ -97,10 +102,10 @@ extension GPTState {
         }
 
         let query = Array(probe.qkvRows[layer][(head * hs)..<((head + 1) * hs)])
-        let layerKeys = keys + layer * maxT * C, layerValues = values + layer * maxT * C
+        let layerKeys = keys + layer * maxT * K, layerValues = values + layer * maxT * K
         let visible = 0...position
-        let keyRows = visible.map { j in Array(UnsafeBufferPointer(start: layerKeys + j * C + head * hs, count: hs)) }
-        let valueRows = visible.map { j in Array(UnsafeBufferPointer(start: layerValues + j * C + head * hs, count: hs)) }
+        let keyRows = visible.map { j in Array(UnsafeBufferPointer(start: layerKeys + j * K + kvHead * hs, count: hs)) }
+        let valueRows = visible.map { j in Array(UnsafeBufferPointer(start: layerValues + j * K + kvHead * hs, count: hs)) }
         let scale = 1 / Float(hs).squareRoot()
         let scores = keyRows.map { k in Float(zip(query, k).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) }
         let scaled = scores.map { $0 * scale }
@@ -110,6 +115,6 @@ extension GPTState {
         return AttentionExplanation(
             layer: layer, head: head, position: position, tokenCount: tokens.count, query: query, keys: keyRows,
             values: valueRows, scores: scores, scale: scale, scaled: scaled, weights: exps.map { Float($0 / total) },
-            output: Array(probe.mergedRows[layer][(head * hs)..<((head + 1) * hs)]))
+            output: Array(probe.mergedRows[layer][(head * hs)..<((head + 1) * hs)]), keyValueHead: kvHead)
     }
 }

@@ -1,5 +1,11 @@
-/// The shape of a GPT-2-style decoder. Field names follow Hugging Face's `GPT2Config` where one
-/// exists, so a config reads the same in both worlds.
+import Kernels
+
+/// The shape of a decoder-only transformer. The defaults are GPT-2's (LayerNorm, GELU MLP,
+/// biases everywhere, one key/value head per query head, LM head tied to the embedding);
+/// the other fields make the same parts a Llama, Qwen2 or Mistral (RMSNorm, SwiGLU,
+/// grouped-query attention, half-split rotary positions, no or some biases, an untied head).
+/// Coded field names follow Hugging Face's `GPT2Config`, so attnchat's own files read the same
+/// in both worlds; the Llama-family fields are read from their `config.json` by the loader.
 public struct GPTConfig: Codable, Sendable, Equatable {
     /// How a token learns where it is.
     public enum Positional: String, Codable, Sendable, CaseIterable {
@@ -29,6 +35,23 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public var positional: Positional
     /// θ of the rotary encoding (only used with `.rope`).
     public var ropeTheta: Float
+    /// Which coordinates rotary positions pair up (only used with `.rope`).
+    public var rotaryLayout: RotaryLayout = .interleaved
+    /// LayerNorm (GPT-2) or RMSNorm (Llama) before each sub-layer and after the last block.
+    public var norm: Norm.Kind = .layerNorm
+    /// GELU (GPT-2) or the gated SwiGLU (Llama) in the MLP.
+    public var activation: MLP.Activation = .gelu
+    /// Key/value heads: `heads` for multi-head attention, fewer for grouped-query attention
+    /// (each serves heads / kvHeads query heads).
+    public var kvHeads: Int
+    /// Width of one head when it is not width / heads (Llama's `head_dim`), else nil.
+    public var headDimension: Int?
+    /// Whether the Q/K/V projection, the attention output projection and the MLP's
+    /// projections have biases (GPT-2: all; Llama: none; Qwen2: Q/K/V only).
+    public var qkvBias = true, attentionOutputBias = true, mlpBias = true
+    /// Whether the LM head is the token embedding read backwards (GPT-2) or its own (V, C)
+    /// matrix (`lm_head.weight`, most larger Llama-family models).
+    public var tiedEmbeddings = true
 
     public init(
         vocabSize: Int, contextLength: Int, layers: Int, heads: Int, width: Int, mlpWidth: Int? = nil,
@@ -45,10 +68,22 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         self.layerNormEpsilon = layerNormEpsilon
         self.positional = positional
         self.ropeTheta = ropeTheta
+        kvHeads = heads
     }
 
-    /// Width of one head, C / heads.
-    public var headSize: Int { width / heads }
+    /// Width of one head: `headDimension` when given, else C / heads.
+    public var headSize: Int { headDimension ?? width / heads }
+    /// Width of the queries and of the merged heads, heads · hs (C, unless `headDimension` says otherwise).
+    public var attentionWidth: Int { heads * headSize }
+    /// Width of the keys (and of the values), kvHeads · hs: a KV cache row.
+    public var kvWidth: Int { kvHeads * headSize }
+    /// Width of the fused Q/K/V rows, (heads + 2·kvHeads) · hs.
+    public var qkvWidth: Int { attentionWidth + 2 * kvWidth }
+    /// Whether this is GPT-2's architecture (what attnchat trains and writes in its own files).
+    public var isGPT2Architecture: Bool {
+        norm == .layerNorm && activation == .gelu && kvHeads == heads && headDimension == nil && qkvBias && attentionOutputBias
+            && mlpBias && tiedEmbeddings && rotaryLayout == .interleaved
+    }
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -95,7 +130,12 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         try check(layers > 0 && layers <= l.layers, "n_layer", layers, "must be in 1...\(l.layers)")
         try check(heads > 0 && heads <= l.heads, "n_head", heads, "must be in 1...\(l.heads)")
         try check(width > 0 && width <= l.width, "n_embd", width, "must be in 1...\(l.width)")
-        try check(width % heads == 0, "n_embd", width, "must be divisible by n_head (\(heads))")
+        if headDimension == nil {
+            try check(width % heads == 0, "n_embd", width, "must be divisible by n_head (\(heads))")
+        } else {
+            try check(headSize > 0 && headSize <= l.width, "head_dim", headSize, "must be in 1...\(l.width)")
+        }
+        try check(kvHeads > 0 && heads % kvHeads == 0, "num_key_value_heads", kvHeads, "must divide n_head (\(heads))")
         try check(mlpWidth > 0 && mlpWidth <= l.mlpWidth, "n_inner", mlpWidth, "must be in 1...\(l.mlpWidth)")
         try check(layerNormEpsilon.isFinite && layerNormEpsilon > 0, "layer_norm_epsilon", layerNormEpsilon, "must be positive")
         if positional == .rope {
@@ -105,14 +145,21 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         try check(parameterCount <= l.parameters, "n_embd", width, "gives \(parameterCount) parameters, above \(l.parameters)")
     }
 
-    /// Parameters per block: two LayerNorms, fused QKV, attention projection, and the MLP.
+    /// Parameters of one norm: weight, and bias for LayerNorm.
+    var normParameters: Int { norm == .layerNorm ? 2 * width : width }
+
+    /// Parameters per block: two norms, fused QKV, attention projection, and the MLP.
     public var parametersPerLayer: Int {
-        let C = width, M = mlpWidth
-        return 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + 2 * C + (C * M + M) + (M * C + C)
+        let C = width, M = mlpWidth, A = attentionWidth, Q = qkvWidth
+        let qkv = C * Q + (qkvBias ? Q : 0)
+        let projection = A * C + (attentionOutputBias ? C : 0)
+        let mlp = (activation == .swiglu ? 2 : 1) * (C * M + (mlpBias ? M : 0)) + M * C + (mlpBias ? C : 0)
+        return 2 * normParameters + qkv + projection + mlp
     }
 
-    /// Every parameter, positions included (the tied LM head is counted once).
+    /// Every parameter, positions included (a tied LM head is counted once).
     public var parameterCount: Int {
-        vocabSize * width + (positional == .learned ? contextLength * width : 0) + layers * parametersPerLayer + 2 * width
+        vocabSize * width * (tiedEmbeddings ? 1 : 2) + (positional == .learned ? contextLength * width : 0)
+            + layers * parametersPerLayer + normParameters
     }
 }

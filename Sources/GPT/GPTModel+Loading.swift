@@ -17,6 +17,15 @@ public struct ModelSource: Sendable {
     public let dtypes: [String]
     /// Bytes of tensor data in the file.
     public let fileBytes: Int
+    /// For a Hugging Face directory: its model type, end-of-turn ids and generation settings.
+    public let huggingFace: HuggingFaceModelInfo?
+
+    public init(path: String, dtypes: [String], fileBytes: Int, huggingFace: HuggingFaceModelInfo? = nil) {
+        self.path = path
+        self.dtypes = dtypes
+        self.fileBytes = fileBytes
+        self.huggingFace = huggingFace
+    }
 }
 
 extension GPTModel {
@@ -25,9 +34,12 @@ extension GPTModel {
     public static let versionKey = "format_version", currentVersion = 1
     public static let configKey = "config"
 
-    /// Loads a model from an attnchat `.safetensors` file or a Hugging Face GPT-2 directory.
+    /// Loads a model from an attnchat `.safetensors` file or a Hugging Face directory (GPT-2,
+    /// Llama, Qwen2, Mistral).
+    /// - Parameter contextLimit: the most positions to allocate for a Hugging Face model whose
+    ///   `max_position_embeddings` is larger.
     /// - Throws: `GPTError` naming the file, field or tensor; never traps on a bad file.
-    public static func load(path: String) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+    public static func load(path: String, contextLimit: Int = defaultContextLimit) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         // A directory is a Hugging Face layout; everything else (missing, a link loop, a FIFO,
         // unreadable, "") is opened as a file, which classifies what is wrong (`InputFile`).
         var status = stat()
@@ -35,13 +47,26 @@ extension GPTModel {
             let configPath = (path as NSString).appendingPathComponent("config.json")
             let weightsPath = (path as NSString).appendingPathComponent("model.safetensors")
             guard FileManager.default.fileExists(atPath: configPath) else {
-                throw .missingModel(path: path, reason: "directory has no config.json (expected a Hugging Face GPT-2 layout)")
+                throw .missingModel(path: path, reason: "directory has no config.json (expected a Hugging Face model directory)")
+            }
+            let object = try configObject(path: configPath)
+            let type = object["model_type"]?.stringValue ?? "gpt2"
+            guard supportedModelTypes.contains(type) else {
+                throw .badConfig(path: configPath, reason: "model_type \"\(type)\" is not supported (expected one of \(supportedModelTypes.joined(separator: ", ")))")
+            }
+            if type != "gpt2" {
+                return try loadLlamaFamily(directory: path, config: object, configPath: configPath, contextLimit: contextLimit)
             }
             guard FileManager.default.fileExists(atPath: weightsPath) else {
                 throw .missingModel(path: path, reason: "directory has no model.safetensors")
             }
-            let config = try huggingFaceConfig(path: configPath)
-            return try load(file: try open(weightsPath), config: config)
+            let config = try huggingFaceConfig(object, path: configPath)
+            let loaded = try load(file: try open(weightsPath), config: config)
+            // DialoGPT's end-of-text ids and settings come from the same fields as a Llama's.
+            let info = try huggingFaceInfo(
+                modelType: type, config: object, path: configPath, directory: path, vocabSize: config.vocabSize, trained: config.contextLength)
+            let source = ModelSource(path: loaded.source.path, dtypes: loaded.source.dtypes, fileBytes: loaded.source.fileBytes, huggingFace: info)
+            return (loaded.model, source)
         }
         let file = try open(path)
         return try load(file: file, config: try attnchatConfig(metadata: file.metadata, path: path))
@@ -142,16 +167,18 @@ extension GPTModel {
         return try config(from: object, path: path)
     }
 
-    /// Reads a Hugging Face GPT-2 `config.json`; fields it has that attnchat does not use are ignored.
-    static func huggingFaceConfig(path: String) throws(GPTError) -> GPTConfig {
+    /// A `config.json` as a JSON object.
+    static func configObject(path: String) throws(GPTError) -> JSONObject {
         let data: Data
         do { data = try InputFile.read(path) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
         let json: JSONValue
         do { json = try JSONValue.parse(data) } catch { throw .badConfig(path: path, reason: "\(error)") }
         guard let object = json.objectValue else { throw .badConfig(path: path, reason: "not a JSON object") }
-        if let type = object["model_type"]?.stringValue, type != "gpt2" {
-            throw .badConfig(path: path, reason: "model_type \"\(type)\" is not supported (expected \"gpt2\")")
-        }
+        return object
+    }
+
+    /// Reads a Hugging Face GPT-2 `config.json`; fields it has that attnchat does not use are ignored.
+    static func huggingFaceConfig(_ object: JSONObject, path: String) throws(GPTError) -> GPTConfig {
         if let activation = object["activation_function"]?.stringValue, !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(activation) {
             throw .badConfig(path: path, reason: "activation_function \"\(activation)\" is not supported (expected \"gelu_new\")")
         }

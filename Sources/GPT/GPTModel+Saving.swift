@@ -18,12 +18,21 @@ extension GPTConfig {
 }
 
 extension GPTModel {
+    /// attnchat's files hold GPT-2's architecture: a Llama-family model (RMSNorm, SwiGLU, ...)
+    /// written there would load as a different model.
+    private func requireGPT2Architecture(path: String) throws(GPTError) {
+        guard config.isGPT2Architecture else {
+            throw .badConfig(path: path, reason: "attnchat writes GPT-2's architecture only; this model (RMSNorm, SwiGLU, grouped-query attention or an untied head) is kept in its Hugging Face directory")
+        }
+    }
+
     /// Writes the weights as one attnchat `.safetensors` file (GPT-2 tensor names, config in
     /// `__metadata__`), atomically, under `AtomicFile`'s destination policy.
     /// - Parameters:
     ///   - dtype: F32, F16 or BF16 (rounded to nearest even).
     ///   - existing: whether a file already at `path` may be replaced (else exit 73).
     public func save(to path: String, dtype: DType = .F32, existing: AtomicFile.Existing) throws(GPTError) {
+        try requireGPT2Architecture(path: path)
         let metadata = [
             Self.formatKey: Self.formatName, Self.versionKey: String(Self.currentVersion),
             Self.configKey: JSONValue.object(config.jsonObject).serialized(),
@@ -39,6 +48,7 @@ extension GPTModel {
     ///   - existing: whether `config.json` and `model.safetensors` already in `directory` may be
     ///     replaced (else exit 73, before anything is written).
     public func saveHuggingFace(directory: String, dtype: DType = .F32, endOfTextID: Int? = nil, existing: AtomicFile.Existing) throws(GPTError) {
+        try requireGPT2Architecture(path: directory)
         guard config.positional == .learned else {
             throw .badConfig(path: directory, reason: "Hugging Face GPT-2 has learned positions only (this model uses \(config.positional.rawValue))")
         }

@@ -17,13 +17,14 @@ public final class GPTState {
 
     private let x: UnsafeMutablePointer<Float>  // (chunk, C) residual stream
     private let normed: UnsafeMutablePointer<Float>  // (chunk, C)
-    private let qkv: UnsafeMutablePointer<Float>  // (chunk, 3C)
-    private let attnOut: UnsafeMutablePointer<Float>  // (chunk, C)
+    private let qkv: UnsafeMutablePointer<Float>  // (chunk, Q) fused q | k | v
+    private let attnOut: UnsafeMutablePointer<Float>  // (chunk, A) merged heads
     private let projected: UnsafeMutablePointer<Float>  // (chunk, C)
     private let hidden: UnsafeMutablePointer<Float>  // (chunk, M)
+    private let gated: UnsafeMutablePointer<Float>?  // (chunk, M), SwiGLU's gate
     private let scores: UnsafeMutablePointer<Float>  // (H, chunk, maxT) attention weights of a chunk
-    let keys: UnsafeMutablePointer<Float>  // (L, maxT, C), after rotary positions
-    let values: UnsafeMutablePointer<Float>  // (L, maxT, C)
+    let keys: UnsafeMutablePointer<Float>  // (L, maxT, kvHeads·hs), after rotary positions
+    let values: UnsafeMutablePointer<Float>  // (L, maxT, kvHeads·hs)
     private let latestAttention: UnsafeMutablePointer<Float>  // (L, H, maxT), the last token's rows
     private let logitsBuffer: UnsafeMutablePointer<Float>  // (V)
     private let ids: UnsafeMutablePointer<Int32>  // (chunk) the chunk's token ids
@@ -52,13 +53,14 @@ public final class GPTState {
         }
         x = buffer(T * C)
         normed = buffer(T * C)
-        qkv = buffer(T * 3 * C)
-        attnOut = buffer(T * C)
+        qkv = buffer(T * c.qkvWidth)
+        attnOut = buffer(T * c.attentionWidth)
         projected = buffer(T * C)
         hidden = buffer(T * c.mlpWidth)
+        gated = c.activation == .swiglu ? buffer(T * c.mlpWidth) : nil
         scores = buffer(c.heads * T * maxT)
-        keys = buffer(c.layers * maxT * C)
-        values = buffer(c.layers * maxT * C)
+        keys = buffer(c.layers * maxT * c.kvWidth)
+        values = buffer(c.layers * maxT * c.kvWidth)
         latestAttention = buffer(c.layers * c.heads * maxT)
         logitsBuffer = buffer(c.vocabSize)
         ids = .allocate(capacity: T)
@@ -181,12 +183,12 @@ public final class GPTState {
                 normed1: s.normed, statistics1: nil,
                 attention: SelfAttention.Activations(qkv: s.qkv, weights: weights(layer: l), merged: s.attnOut),
                 afterAttention: s.x, normed2: s.normed, statistics2: nil,
-                mlp: MLP.Activations(hidden: s.hidden, activated: s.hidden), sublayer: s.projected)
+                mlp: MLP.Activations(hidden: s.hidden, activated: s.hidden, gated: s.gated), sublayer: s.projected)
         }
 
         func context(layer l: Int) -> AttentionContext {
             let c = state.model.config
-            let offset = l * c.contextLength * c.width
+            let offset = l * c.contextLength * c.kvWidth
             return .cache(keys: state.keys + offset, values: state.values + offset, pastLength: state.length, length: T, weightStride: c.contextLength)
         }
 
@@ -206,7 +208,7 @@ public final class GPTState {
                     }
                 }
             }
-            state.probe?.capture(layer: l, chunkStart: p0, rows: T, qkv: state.qkv, merged: state.attnOut, width: c.width)
+            state.probe?.capture(layer: l, chunkStart: p0, rows: T, qkv: state.qkv, merged: state.attnOut, config: c)
         }
     }
 }

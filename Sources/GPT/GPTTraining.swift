@@ -45,6 +45,7 @@ public final class GPTTrainingPass {
         self.T = T
         let c = model.config
         let (N, C, M, H, V, L) = (B * T, c.width, c.mlpWidth, c.heads, c.vocabSize, c.layers)
+        let (Q, A) = (c.qkvWidth, c.attentionWidth)
         guard let total = Self.arenaFloats(config: c, B: B, T: T) else { preconditionFailure("batch shape overflows Int") }
         arenaCount = total
         arena = .allocate(capacity: total)
@@ -59,9 +60,10 @@ public final class GPTTrainingPass {
         layers = (0..<L).map { _ in
             TransformerBlock.Activations(
                 normed1: take(N * C), statistics1: Norm.Statistics(mean: take(N), rstd: take(N)),
-                attention: SelfAttention.Activations(qkv: take(3 * N * C), weights: take(B * H * T * T), merged: take(N * C)),
+                attention: SelfAttention.Activations(qkv: take(N * Q), weights: take(B * H * T * T), merged: take(N * A)),
                 afterAttention: take(N * C), normed2: take(N * C), statistics2: Norm.Statistics(mean: take(N), rstd: take(N)),
-                mlp: MLP.Activations(hidden: take(N * M), activated: take(N * M)), sublayer: sublayer)
+                mlp: MLP.Activations(hidden: take(N * M), activated: take(N * M), gated: c.activation == .swiglu ? take(N * M) : nil),
+                sublayer: sublayer)
         }
         lnf = take(N * C)
         lnfStatistics = Norm.Statistics(mean: take(N), rstd: take(N))
@@ -70,7 +72,7 @@ public final class GPTTrainingPass {
         dResidual = take(N * C)
         dLnf = take(N * C)
         scratch = TransformerBlock.GradientScratch(
-            dnormed: take(N * C), dsublayer: take(N * C), dmerged: take(N * C), dqkv: take(3 * N * C),
+            dnormed: take(N * C), dsublayer: take(N * C), dmerged: take(N * A), dqkv: take(N * Q),
             dactivated: take(N * M), dhidden: take(N * M), square: take(T * T))
         precondition(cursor == arena + total)
         transformer = Transformer(model: model)
@@ -80,16 +82,19 @@ public final class GPTTrainingPass {
     /// if the count overflows `Int`. Callers check a user's batch and shape against memory with
     /// this before creating the pass; `init` allocates exactly this many.
     public static func arenaFloats(config c: GPTConfig, B: Int, T: Int) -> Int? {
-        // Per layer: normed1, qkv, weights, merged, afterAttention, normed2, hidden, activated and
-        // the two norms' statistics. Then the streams, the shared sub-layer output, the final norm,
-        // logits, losses, and the backward's scratch.
+        // Per layer: normed1, qkv, weights, merged, afterAttention, normed2, hidden, activated (and
+        // gated, SwiGLU) and the two norms' statistics. Then the streams, the shared sub-layer
+        // output, the final norm, logits, losses, and the backward's scratch.
         let (C, M, H, V, L) = (c.width, c.mlpWidth, c.heads, c.vocabSize, c.layers)
+        let (Q, A) = (c.qkvWidth, c.attentionWidth)
+        let mlpBuffers = c.activation == .swiglu ? 3 : 2
         return Checked.sum(
             Checked.product(L + 1, B, T, C), Checked.product(L, Checked.sum(
-                Checked.product(7, B, T, C), Checked.product(4, B, T), Checked.product(B, H, T, T), Checked.product(2, B, T, M))),
+                Checked.product(3, B, T, C), Checked.product(B, T, Q), Checked.product(B, T, A), Checked.product(4, B, T),
+                Checked.product(B, H, T, T), Checked.product(mlpBuffers, B, T, M))),
             Checked.product(B, T, C), Checked.sum(Checked.product(B, T, C), Checked.product(2, B, T)), Checked.product(B, T, V),
             Checked.product(B, T), Checked.product(2, B, T, C),
-            Checked.sum(Checked.product(6, B, T, C), Checked.product(2, B, T, M), Checked.product(T, T)))
+            Checked.sum(Checked.product(2, B, T, C), Checked.product(B, T, A), Checked.product(B, T, Q), Checked.product(2, B, T, M), Checked.product(T, T)))
     }
 
     deinit {
@@ -179,6 +184,7 @@ public final class GPTTrainingPass {
     /// forward in reverse. Needs a `forward(..., prepareBackward: true)` just before.
     public func backward(into grads: GPTWeights) {
         precondition(preparedBackward, "backward needs forward(prepareBackward: true) first")
+        precondition(model.config.activation == .gelu && model.config.kvHeads == model.config.heads, "training SwiGLU or grouped-query attention is not implemented")
         preparedBackward = false
         if gradientParts?.weights !== grads {
             gradientParts = (grads, Transformer(model: model, gradients: grads))

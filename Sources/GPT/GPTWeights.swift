@@ -17,39 +17,57 @@ public final class GPTWeights: @unchecked Sendable {
         public var count: Int { shape.reduce(1, *) }
     }
 
-    /// The views into `storage` one block needs.
+    /// The views into `storage` one block needs; a nil offset is a tensor the config leaves out
+    /// (biases of a Llama, LayerNorm biases under RMSNorm, the gate of a GELU MLP).
+    /// Q = qkvWidth, A = attentionWidth (C unless the config sets `headDimension`).
     public struct Layer: Sendable {
-        public let ln1Weight, ln1Bias: Int  // (C)
-        public let qkvWeight, qkvBias: Int  // (C, 3C), (3C)
-        public let attnProjWeight, attnProjBias: Int  // (C, C), (C)
-        public let ln2Weight, ln2Bias: Int  // (C)
-        public let fcWeight, fcBias: Int  // (C, M), (M)
-        public let fcProjWeight, fcProjBias: Int  // (M, C), (C)
+        public let ln1Weight: Int  // (C)
+        public let ln1Bias: Int?  // (C), LayerNorm only
+        public let qkvWeight: Int  // (C, Q)
+        public let qkvBias: Int?  // (Q)
+        public let attnProjWeight: Int  // (A, C)
+        public let attnProjBias: Int?  // (C)
+        public let ln2Weight: Int  // (C)
+        public let ln2Bias: Int?  // (C)
+        public let fcWeight: Int  // (C, M), the up projection
+        public let fcBias: Int?  // (M)
+        public let gateWeight: Int?  // (C, M), SwiGLU only
+        public let gateBias: Int?  // (M)
+        public let fcProjWeight: Int  // (M, C), the down projection
+        public let fcProjBias: Int?  // (C)
     }
 
     public let config: GPTConfig
     /// All tensors in storage order.
     public let tensors: [Tensor]
-    public let tokenEmbedding: Int  // (V, C), also the LM head
+    public let tokenEmbedding: Int  // (V, C), also the LM head when tied
     public let positionEmbedding: Int?  // (maxT, C), learned positions only
     public let layers: [Layer]
-    public let lnFinalWeight, lnFinalBias: Int  // (C)
+    public let lnFinalWeight: Int  // (C)
+    public let lnFinalBias: Int?  // (C), LayerNorm only
+    public let lmHead: Int?  // (V, C), untied heads only
     /// Number of floats in `storage`.
     public let count: Int
     @usableFromInline let storage: UnsafeMutablePointer<Float>
 
     /// Where every tensor of a config lives in `storage`: computed without allocating, so a
     /// loader can check a file's names and shapes before committing memory to the parameters.
+    /// Names are GPT-2's (`h.N.attn.c_attn.weight`, matrices (in, out)) whatever the family; a
+    /// Llama-family checkpoint is mapped onto them by its loader. Additions: `h.N.mlp.c_gate.*`
+    /// (SwiGLU) and `lm_head.weight` (untied head).
     public struct Layout: Sendable {
         public let tensors: [Tensor]
         public let tokenEmbedding: Int
         public let positionEmbedding: Int?
         public let layers: [Layer]
-        public let lnFinalWeight, lnFinalBias: Int
+        public let lnFinalWeight: Int
+        public let lnFinalBias: Int?
+        public let lmHead: Int?
         public let count: Int
 
         public init(config: GPTConfig) {
-            let C = config.width, M = config.mlpWidth
+            let C = config.width, M = config.mlpWidth, Q = config.qkvWidth, A = config.attentionWidth
+            let layerNorm = config.norm == .layerNorm
             var tensors: [Tensor] = []
             var offset = 0
             func add(_ name: String, _ shape: [Int]) -> Int {
@@ -57,23 +75,29 @@ public final class GPTWeights: @unchecked Sendable {
                 defer { offset += shape.reduce(1, *) }
                 return offset
             }
+            func add(_ name: String, _ shape: [Int], if present: Bool) -> Int? { present ? add(name, shape) : nil }
             tokenEmbedding = add("wte.weight", [config.vocabSize, C])
-            positionEmbedding = config.positional == .learned ? add("wpe.weight", [config.contextLength, C]) : nil
+            positionEmbedding = add("wpe.weight", [config.contextLength, C], if: config.positional == .learned)
             var layers: [Layer] = []
             for l in 0..<config.layers {
                 let p = "h.\(l)."
+                let swiglu = config.activation == .swiglu
                 layers.append(
                     Layer(
-                        ln1Weight: add(p + "ln_1.weight", [C]), ln1Bias: add(p + "ln_1.bias", [C]),
-                        qkvWeight: add(p + "attn.c_attn.weight", [C, 3 * C]), qkvBias: add(p + "attn.c_attn.bias", [3 * C]),
-                        attnProjWeight: add(p + "attn.c_proj.weight", [C, C]), attnProjBias: add(p + "attn.c_proj.bias", [C]),
-                        ln2Weight: add(p + "ln_2.weight", [C]), ln2Bias: add(p + "ln_2.bias", [C]),
-                        fcWeight: add(p + "mlp.c_fc.weight", [C, M]), fcBias: add(p + "mlp.c_fc.bias", [M]),
-                        fcProjWeight: add(p + "mlp.c_proj.weight", [M, C]), fcProjBias: add(p + "mlp.c_proj.bias", [C])))
+                        ln1Weight: add(p + "ln_1.weight", [C]), ln1Bias: add(p + "ln_1.bias", [C], if: layerNorm),
+                        qkvWeight: add(p + "attn.c_attn.weight", [C, Q]), qkvBias: add(p + "attn.c_attn.bias", [Q], if: config.qkvBias),
+                        attnProjWeight: add(p + "attn.c_proj.weight", [A, C]),
+                        attnProjBias: add(p + "attn.c_proj.bias", [C], if: config.attentionOutputBias),
+                        ln2Weight: add(p + "ln_2.weight", [C]), ln2Bias: add(p + "ln_2.bias", [C], if: layerNorm),
+                        fcWeight: add(p + "mlp.c_fc.weight", [C, M]), fcBias: add(p + "mlp.c_fc.bias", [M], if: config.mlpBias),
+                        gateWeight: add(p + "mlp.c_gate.weight", [C, M], if: swiglu),
+                        gateBias: add(p + "mlp.c_gate.bias", [M], if: swiglu && config.mlpBias),
+                        fcProjWeight: add(p + "mlp.c_proj.weight", [M, C]), fcProjBias: add(p + "mlp.c_proj.bias", [C], if: config.mlpBias)))
             }
             self.layers = layers
             lnFinalWeight = add("ln_f.weight", [C])
-            lnFinalBias = add("ln_f.bias", [C])
+            lnFinalBias = add("ln_f.bias", [C], if: layerNorm)
+            lmHead = add("lm_head.weight", [config.vocabSize, C], if: !config.tiedEmbeddings)
             self.tensors = tensors
             count = offset
             precondition(count == config.parameterCount, "tensor table and parameterCount disagree")
@@ -90,6 +114,7 @@ public final class GPTWeights: @unchecked Sendable {
         layers = layout.layers
         lnFinalWeight = layout.lnFinalWeight
         lnFinalBias = layout.lnFinalBias
+        lmHead = layout.lmHead
         count = layout.count
         storage = .allocate(capacity: count)
         storage.initialize(repeating: 0, count: count)
@@ -145,7 +170,7 @@ public final class GPTWeights: @unchecked Sendable {
         var rng = SplitMix64(seed: seed)
         for t in tensors {
             let isBias = t.name.hasSuffix(".bias")
-            let isLayerNormWeight = t.name.contains("ln_") && t.name.hasSuffix(".weight")
+            let isLayerNormWeight = t.name.contains("ln_") && t.name.hasSuffix(".weight")  // RMSNorm's too
             let scale = t.name.hasSuffix("c_proj.weight") ? std / Float(2 * config.layers).squareRoot() : std
             withMutableTensor(t) { values in
                 for i in values.indices {

@@ -45,15 +45,19 @@ public enum AttentionMask: Sendable, Equatable {
 ///     `mask.visibleKeys(query: t, pastLength: p0)` entries; entries past that are not written.
 ///   - q: (T, qStride); qStride is 3C when q is read in place from the fused QKV buffer.
 ///   - k, v: (S, kvStride): the KV cache, or another sequence's keys and values (cross-attention).
+///   - kvHeads: heads of `k` and `v` (grouped-query attention: query head h reads key/value
+///     head h / (H / kvHeads)); nil means H, one key/value head per query head.
 ///   - mask: `.causal` (decoders, the default) or `.bidirectional(keys:)`.
 ///
 /// Each (head, query) pair is independent, so they are spread over threads.
 public func attentionForward(
     out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, attStride: Int,
     q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    kvStride: Int, T: Int, pastLength p0: Int, heads H: Int, headSize hs: Int, mask: AttentionMask = .causal
+    kvStride: Int, T: Int, pastLength p0: Int, heads H: Int, kvHeads: Int? = nil, headSize hs: Int, mask: AttentionMask = .causal
 ) {
     precondition(attStride >= mask.widestRow(queries: T, pastLength: p0), "attention row too short for the context")
+    let group = H / (kvHeads ?? H)
+    precondition(group >= 1 && H % group == 0, "query heads must split evenly over the key/value heads")
     let C = H * hs
     let scale = 1 / Float(hs).squareRoot()
     nonisolated(unsafe) let (out, att) = (out, att)  // each (h, t) writes its own row of both
@@ -61,14 +65,15 @@ public func attentionForward(
         for item in range {
             let h = item / T
             let t = item % T
+            let kvOffset = (h / group) * hs
             let query = q + t * qStride + h * hs
             let row = att + (h * T + t) * attStride
             let visible = mask.visibleKeys(query: t, pastLength: p0)
-            for j in 0..<visible { row[j] = dot(query, k + j * kvStride + h * hs, hs) * scale }
+            for j in 0..<visible { row[j] = dot(query, k + j * kvStride + kvOffset, hs) * scale }
             softmaxInPlace(row, count: visible)
             let o = out + t * C + h * hs
             o.update(repeating: 0, count: hs)
-            for j in 0..<visible { axpy(row[j], v + j * kvStride + h * hs, o, hs) }
+            for j in 0..<visible { axpy(row[j], v + j * kvStride + kvOffset, o, hs) }
         }
     }
 }
@@ -78,17 +83,19 @@ public func attentionForward(
 public func attentionForwardNaive(
     out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, attStride: Int,
     q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    kvStride: Int, T: Int, pastLength p0: Int, heads H: Int, headSize hs: Int, mask: AttentionMask = .causal
+    kvStride: Int, T: Int, pastLength p0: Int, heads H: Int, kvHeads: Int? = nil, headSize hs: Int, mask: AttentionMask = .causal
 ) {
     let C = H * hs
     let S = mask.widestRow(queries: T, pastLength: p0)
+    let queriesPerKey = H / (kvHeads ?? H)
     for h in 0..<H {
+        let kh = h / queriesPerKey  // the key/value head this query head shares
         for t in 0..<T {
             let visible = mask.visibleKeys(query: t, pastLength: p0)
             var scores = [Double](repeating: -.infinity, count: S)
             for j in 0..<S where j < visible {
                 var s = 0.0
-                for d in 0..<hs { s += Double(q[t * qStride + h * hs + d]) * Double(k[j * kvStride + h * hs + d]) }
+                for d in 0..<hs { s += Double(q[t * qStride + h * hs + d]) * Double(k[j * kvStride + kh * hs + d]) }
                 scores[j] = s / Double(hs).squareRoot()
             }
             let m = scores.max() ?? 0
@@ -97,7 +104,7 @@ public func attentionForwardNaive(
             for j in 0..<visible { att[(h * T + t) * attStride + j] = Float(e[j] / z) }
             for d in 0..<hs {
                 var acc = 0.0
-                for j in 0..<visible { acc += e[j] / z * Double(v[j * kvStride + h * hs + d]) }
+                for j in 0..<visible { acc += e[j] / z * Double(v[j * kvStride + kh * hs + d]) }
                 out[t * C + h * hs + d] = Float(acc)
             }
         }

@@ -32,8 +32,29 @@ public func rotaryTables(positions maxT: Int, headSize hs: Int, theta: Float) ->
     return (cosTable, sinTable)
 }
 
+/// Which coordinates of a head rotary embedding rotates together: pair i is rotated by the
+/// angle pos·θ^(−2i/hs) either way, so the two layouts are the same model with the head's
+/// coordinates listed in another order.
+public enum RotaryLayout: String, Sendable, Equatable, Codable {
+    /// Pair i is (x₂ᵢ, x₂ᵢ₊₁), as RoFormer writes it (attnchat's own models).
+    case interleaved
+    /// Pair i is (xᵢ, xᵢ₊ₕₛ/₂): Hugging Face's `rotate_half`, in Llama, Qwen2 and Mistral
+    /// checkpoints, whose q/k projections were trained for this order.
+    case halfSplit
+
+    /// Where the two coordinates of pair `i` sit in a head of `half`·2 values.
+    @inline(__always)
+    func pair(_ i: Int, half: Int) -> (Int, Int) {
+        switch self {
+        case .interleaved: (2 * i, 2 * i + 1)
+        case .halfSplit: (i, i + half)
+        }
+    }
+}
+
 /// Rotary position embedding (RoFormer, Su et al. 2021), applied in place to queries or keys:
-/// each pair (x₂ᵢ, x₂ᵢ₊₁) of every head is rotated by the angle pos·θ^(−2i/hs).
+/// each pair of coordinates of every head (see `RotaryLayout`) is rotated by the angle
+/// pos·θ^(−2i/hs).
 /// Rotating q by its position and k by its own makes q·k depend only on their distance, which
 /// is why this is the relative encoding.
 ///
@@ -42,16 +63,20 @@ public func rotaryTables(positions maxT: Int, headSize hs: Int, theta: Float) ->
 ///   - cos, sin: the tables of `rotaryTables`, (maxT, hs/2).
 public func rotaryForward(
     x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
-    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, layout: RotaryLayout = .interleaved
 ) {
-    rotate(x, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: 1)
+    switch layout {
+    // Specialised per layout so the inner loop has constant strides.
+    case .interleaved: rotate(x, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: 1, layout: .interleaved)
+    case .halfSplit: rotate(x, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: 1, layout: .halfSplit)
+    }
 }
 
 /// Rotates every pair by +angle (direction 1) or −angle (direction −1).
 @inline(__always)
 private func rotate(
     _ x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
-    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, direction: Float
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, direction: Float, layout: RotaryLayout
 ) {
     let half = hs / 2
     for t in 0..<T {
@@ -60,9 +85,10 @@ private func rotate(
         for h in 0..<H {
             let v = x + t * stride + h * hs
             for i in 0..<half {
-                let a = v[2 * i], b = v[2 * i + 1], sn = direction * s[i]
-                v[2 * i] = a * c[i] - b * sn
-                v[2 * i + 1] = a * sn + b * c[i]
+                let (ia, ib) = layout.pair(i, half: half)
+                let a = v[ia], b = v[ib], sn = direction * s[i]
+                v[ia] = a * c[i] - b * sn
+                v[ib] = a * sn + b * c[i]
             }
         }
     }
@@ -71,15 +97,16 @@ private func rotate(
 /// The reference for `rotaryForward`: angles computed directly in Double.
 public func rotaryForwardNaive(
     x: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
-    headSize hs: Int, theta: Float
+    headSize hs: Int, theta: Float, layout: RotaryLayout = .interleaved
 ) {
     for t in 0..<T {
         for h in 0..<H {
             for i in 0..<(hs / 2) {
                 let angle = Double(p0 + t) * pow(Double(theta), -2 * Double(i) / Double(hs))
-                let a = Double(x[t * stride + h * hs + 2 * i]), b = Double(x[t * stride + h * hs + 2 * i + 1])
-                x[t * stride + h * hs + 2 * i] = Float(a * Foundation.cos(angle) - b * Foundation.sin(angle))
-                x[t * stride + h * hs + 2 * i + 1] = Float(a * Foundation.sin(angle) + b * Foundation.cos(angle))
+                let (ia, ib) = layout == .interleaved ? (2 * i, 2 * i + 1) : (i, i + hs / 2)
+                let a = Double(x[t * stride + h * hs + ia]), b = Double(x[t * stride + h * hs + ib])
+                x[t * stride + h * hs + ia] = Float(a * Foundation.cos(angle) - b * Foundation.sin(angle))
+                x[t * stride + h * hs + ib] = Float(a * Foundation.sin(angle) + b * Foundation.cos(angle))
             }
         }
     }
@@ -89,7 +116,10 @@ public func rotaryForwardNaive(
 /// rotated back by the same angle, in place.
 public func rotaryBackward(
     dx: UnsafeMutablePointer<Float>, stride: Int, T: Int, pastLength p0: Int, heads H: Int,
-    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+    headSize hs: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, layout: RotaryLayout = .interleaved
 ) {
-    rotate(dx, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: -1)
+    switch layout {
+    case .interleaved: rotate(dx, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: -1, layout: .interleaved)
+    case .halfSplit: rotate(dx, stride: stride, T: T, pastLength: p0, heads: H, headSize: hs, cos: cos, sin: sin, direction: -1, layout: .halfSplit)
+    }
 }

@@ -60,7 +60,7 @@ import Testing
         try Self.expectError(path, code: 65, mentions: ["x", "F8_E9"])
     }
 
-    @Test(arguments: [("\"n_head\": 3", "\"n_head\": 0", "n_head"), ("\"n_head\": 3", "\"n_head\": 5", "n_embd"), ("\"n_layer\": 2", "\"n_layer\": 1000000", "n_layer"), ("\"vocab_size\": 301", "\"vocab_size\": 2000000", "vocab_size"), ("\"n_positions\": 64", "\"n_positions\": 100000", "n_positions"), ("\"n_positions\": 64", "\"n_positions\": 0", "n_positions"), ("\"vocab_size\": 301", "\"vocab_size\": \"big\"", "vocab_size"), ("\"model_type\": \"gpt2\"", "\"model_type\": \"llama\"", "llama")])
+    @Test(arguments: [("\"n_head\": 3", "\"n_head\": 0", "n_head"), ("\"n_head\": 3", "\"n_head\": 5", "n_embd"), ("\"n_layer\": 2", "\"n_layer\": 1000000", "n_layer"), ("\"vocab_size\": 301", "\"vocab_size\": 2000000", "vocab_size"), ("\"n_positions\": 64", "\"n_positions\": 100000", "n_positions"), ("\"n_positions\": 64", "\"n_positions\": 0", "n_positions"), ("\"vocab_size\": 301", "\"vocab_size\": \"big\"", "vocab_size"), ("\"model_type\": \"gpt2\"", "\"model_type\": \"phi3\"", "phi3"), ("\"model_type\": \"gpt2\"", "\"model_type\": \"llama\"", "num_attention_heads")])
     func nonsenseConfigIs65NamingTheField(from: String, to: String, field: String) throws {
         let config = Self.goodConfig.replacingOccurrences(of: from, with: to)
         #expect(config != Self.goodConfig)

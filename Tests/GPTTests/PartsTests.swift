@@ -172,10 +172,10 @@ func worst(_ a: [Float], _ b: [Float]) -> Float {
         let S = p0 + T
         let x = rng.floats(S * C)
         let fused = Buffer(zeros: S * 3 * C), merged = Buffer(zeros: S * C), expected = Buffer(zeros: S * C), w = Buffer(zeros: H * S * S)
-        matmulForwardNaive(out: fused.p, inp: x, weight: wp(l.qkvWeight), bias: wp(l.qkvBias), rows: S, inDim: C, outDim: 3 * C)
+        matmulForwardNaive(out: fused.p, inp: x, weight: wp(l.qkvWeight), bias: wp(l.qkvBias!), rows: S, inDim: C, outDim: 3 * C)
         for part in 0..<2 { rotaryForwardNaive(x: fused.p + part * C, stride: 3 * C, T: S, pastLength: 0, heads: H, headSize: hs, theta: c.ropeTheta) }
         attentionForwardNaive(out: merged.p, att: w.p, attStride: S, q: fused.p, qStride: 3 * C, k: fused.p + C, v: fused.p + 2 * C, kvStride: 3 * C, T: S, pastLength: 0, heads: H, headSize: hs)
-        matmulForwardNaive(out: expected.p, inp: merged.p, weight: wp(l.attnProjWeight), bias: wp(l.attnProjBias), rows: S, inDim: C, outDim: C)
+        matmulForwardNaive(out: expected.p, inp: merged.p, weight: wp(l.attnProjWeight), bias: wp(l.attnProjBias!), rows: S, inDim: C, outDim: C)
         // Cache path: fill the cache with the first p0 positions, then run the last T.
         let keys = Buffer(zeros: maxT * C), values = Buffer(zeros: maxT * C)
         func run(_ rows: Range<Int>, past: Int) -> [Float] {
@@ -271,17 +271,17 @@ func worst(_ a: [Float], _ b: [Float]) -> Float {
         let l = model.weights.layers[1]
         let wp = { (o: Int) in model.weights.pointer(o) }
         let a = Buffer(zeros: T * C), fused = Buffer(zeros: T * 3 * C), att = Buffer(zeros: T * C), proj = Buffer(zeros: T * C)
-        layerNormForwardNaive(out: a.p, inp: x, weight: wp(l.ln1Weight), bias: wp(l.ln1Bias), rows: T, C: C, eps: c.layerNormEpsilon)
-        matmulForwardNaive(out: fused.p, inp: a.p, weight: wp(l.qkvWeight), bias: wp(l.qkvBias), rows: T, inDim: C, outDim: 3 * C)
+        layerNormForwardNaive(out: a.p, inp: x, weight: wp(l.ln1Weight), bias: wp(l.ln1Bias!), rows: T, C: C, eps: c.layerNormEpsilon)
+        matmulForwardNaive(out: fused.p, inp: a.p, weight: wp(l.qkvWeight), bias: wp(l.qkvBias!), rows: T, inDim: C, outDim: 3 * C)
         let scratch = Buffer(zeros: H * T * T)
         attentionForwardNaive(out: att.p, att: scratch.p, attStride: T, q: fused.p, qStride: 3 * C, k: fused.p + C, v: fused.p + 2 * C, kvStride: 3 * C, T: T, pastLength: 0, heads: H, headSize: hs)
-        matmulForwardNaive(out: proj.p, inp: att.p, weight: wp(l.attnProjWeight), bias: wp(l.attnProjBias), rows: T, inDim: C, outDim: C)
+        matmulForwardNaive(out: proj.p, inp: att.p, weight: wp(l.attnProjWeight), bias: wp(l.attnProjBias!), rows: T, inDim: C, outDim: C)
         let h = zip(x, proj.array).map(+)
         let b = Buffer(zeros: T * C), up = Buffer(zeros: T * M), g = Buffer(zeros: T * M), down = Buffer(zeros: T * C)
-        layerNormForwardNaive(out: b.p, inp: h, weight: wp(l.ln2Weight), bias: wp(l.ln2Bias), rows: T, C: C, eps: c.layerNormEpsilon)
-        matmulForwardNaive(out: up.p, inp: b.p, weight: wp(l.fcWeight), bias: wp(l.fcBias), rows: T, inDim: C, outDim: M)
+        layerNormForwardNaive(out: b.p, inp: h, weight: wp(l.ln2Weight), bias: wp(l.ln2Bias!), rows: T, C: C, eps: c.layerNormEpsilon)
+        matmulForwardNaive(out: up.p, inp: b.p, weight: wp(l.fcWeight), bias: wp(l.fcBias!), rows: T, inDim: C, outDim: M)
         geluForwardNaive(out: g.p, inp: up.p, count: T * M)
-        matmulForwardNaive(out: down.p, inp: g.p, weight: wp(l.fcProjWeight), bias: wp(l.fcProjBias), rows: T, inDim: M, outDim: C)
+        matmulForwardNaive(out: down.p, inp: g.p, weight: wp(l.fcProjWeight), bias: wp(l.fcProjBias!), rows: T, inDim: M, outDim: C)
         let expected = zip(h, down.array).map(+)
         #expect(worst(output.array, expected) < 1e-4)
         // The cache now holds this chunk's keys and values.

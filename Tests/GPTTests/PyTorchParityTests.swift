@@ -44,6 +44,10 @@ enum Fixtures {
     static let cases = [
         ("tiny-odd", "tiny-odd"), ("small", "small"), ("tiny-odd-official-layout", "tiny-odd"),
         ("tiny-odd-f16", "tiny-odd-f16"), ("tiny-odd-bf16", "tiny-odd-bf16"),
+        // Scripts/make-llama-family-fixtures.py: grouped-query attention, half-split rotary
+        // positions, RMSNorm, SwiGLU, head_dim apart from the width, biases, untied heads, shards.
+        ("llama-gqa", "llama-gqa"), ("llama-headdim-bias", "llama-headdim-bias"), ("qwen2-sharded", "qwen2-sharded"),
+        ("mistral-mqa", "mistral-mqa"),
     ]
 
     @Test(arguments: cases)

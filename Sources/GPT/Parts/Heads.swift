@@ -28,16 +28,23 @@ public struct HeadView {
     public subscript(row t: Int, head h: Int) -> UnsafeMutablePointer<Float> { base + t * rowStride + h * headSize }
 }
 
-/// The fused Q/K/V rows (T, 3C) — columns q | k | v, as GPT-2's `c_attn` produces them — split
-/// into three views of H heads each. Nothing is copied.
+/// The fused Q/K/V rows — columns q | k | v, as GPT-2's `c_attn` produces them — split into
+/// three views: q with H heads, k and v with `kvHeads` heads each (fewer than H under
+/// grouped-query attention). A row is (H + 2·kvHeads)·hs floats. Nothing is copied.
+public func splitHeads(qkv: UnsafeMutablePointer<Float>, heads H: Int, kvHeads: Int, headSize hs: Int) -> (q: HeadView, k: HeadView, v: HeadView) {
+    let (A, K) = (H * hs, kvHeads * hs)
+    let stride = A + 2 * K
+    return (
+        HeadView(base: qkv, rowStride: stride, heads: H, headSize: hs),
+        HeadView(base: qkv + A, rowStride: stride, heads: kvHeads, headSize: hs),
+        HeadView(base: qkv + A + K, rowStride: stride, heads: kvHeads, headSize: hs)
+    )
+}
+
+/// Multi-head attention's split of (T, 3C) rows: H heads of C / H values each in q, k and v.
 public func splitHeads(qkv: UnsafeMutablePointer<Float>, width C: Int, heads H: Int) -> (q: HeadView, k: HeadView, v: HeadView) {
     precondition(C % H == 0, "the width must split evenly into heads")
-    let hs = C / H
-    return (
-        HeadView(base: qkv, rowStride: 3 * C, heads: H, headSize: hs),
-        HeadView(base: qkv + C, rowStride: 3 * C, heads: H, headSize: hs),
-        HeadView(base: qkv + 2 * C, rowStride: 3 * C, heads: H, headSize: hs)
-    )
+    return splitHeads(qkv: qkv, heads: H, kvHeads: H, headSize: C / H)
 }
 
 /// The (T, C) output buffer seen as H heads, so that writing each head's result at its view

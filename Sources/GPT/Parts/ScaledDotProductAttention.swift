@@ -13,6 +13,8 @@ import Kernels
 /// where `k` and `v` view another sequence than `q`.
 public enum ScaledDotProductAttention {
     /// The general form, one (head, query) at a time: `T` queries at positions p0..<p0+T.
+    /// `k` and `v` may have fewer heads than `q` (grouped-query attention: query head h reads
+    /// key/value head h / (H / kvHeads)).
     ///
     /// - Parameters:
     ///   - out: the merged output view, (T, C); overwritten.
@@ -25,10 +27,11 @@ public enum ScaledDotProductAttention {
     ) {
         precondition(out.rowStride == out.heads * out.headSize, "the output rows are the merged heads")
         precondition(k.rowStride == v.rowStride, "keys and values share a row layout")
-        precondition(sameHeads(out, q, k, v), "q, k, v and the output must have the same heads")
+        precondition(sameHeads(out, q) && sameHeads(k, v) && q.headSize == k.headSize, "q and the output, k and v must have the same heads")
+        precondition(q.heads % k.heads == 0, "query heads must split evenly over the key/value heads")
         attentionForward(
             out: out.base, att: weights, attStride: weightStride, q: q.base, qStride: q.rowStride, k: k.base, v: v.base,
-            kvStride: k.rowStride, T: T, pastLength: p0, heads: q.heads, headSize: q.headSize, mask: mask)
+            kvStride: k.rowStride, T: T, pastLength: p0, heads: q.heads, kvHeads: k.heads, headSize: q.headSize, mask: mask)
     }
 
     /// The same for one whole sequence (p0 = 0, keys = the queries' own positions), as training

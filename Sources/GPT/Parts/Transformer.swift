@@ -3,8 +3,9 @@ import Kernels
 // Glossary: B = sequences, T = positions per sequence, N = B·T, C = width, V = vocabulary,
 // L = layers, p0 = position of the first token.
 
-/// The language-model head: logits = x · wteᵀ, the token embedding read backwards (GPT-2 ties
-/// the two), so a token's score is how well the final stream matches its embedding.
+/// The language-model head: logits = x · tableᵀ. GPT-2 ties the table to the token embedding
+/// (read backwards, so a token's score is how well the final stream matches its embedding);
+/// an untied head (`lm_head.weight`) is its own (V, C) table.
 public struct LMHead {
     /// (V, C).
     public let table: UnsafeMutablePointer<Float>
@@ -77,6 +78,7 @@ public struct Transformer {
         let c = model.config
         let (C, M, H, hs) = (c.width, c.mlpWidth, c.heads, c.headSize)
         let p = { (offset: Int) in w.mutablePointer(offset) }
+        let optional = { (offset: Int?) in offset.map { w.mutablePointer($0) } }
         let positions: Embeddings.Positions
         switch c.positional {
         case .learned: positions = .learned(p(w.positionEmbedding!))
@@ -84,24 +86,25 @@ public struct Transformer {
         case .rope: positions = .none
         }
         embeddings = Embeddings(tokens: p(w.tokenEmbedding), positions: positions, width: C)
-        let rotary = model.tables.rotary.map { QKVProjection.Rotary(cos: $0.cos, sin: $0.sin) }
+        let rotary = model.tables.rotary.map { QKVProjection.Rotary(cos: $0.cos, sin: $0.sin, layout: c.rotaryLayout) }
         let eps = c.layerNormEpsilon
         blocks = w.layers.map { l in
             TransformerBlock(
-                norm1: Norm(kind: .layerNorm, weight: p(l.ln1Weight), bias: p(l.ln1Bias), width: C, epsilon: eps),
+                norm1: Norm(kind: c.norm, weight: p(l.ln1Weight), bias: optional(l.ln1Bias), width: C, epsilon: eps),
                 attention: SelfAttention(
                     projection: QKVProjection(
-                        linear: Linear(weight: p(l.qkvWeight), bias: p(l.qkvBias), inDim: C, outDim: 3 * C),
-                        rotary: rotary, heads: H, headSize: hs),
-                    output: Linear(weight: p(l.attnProjWeight), bias: p(l.attnProjBias), inDim: C, outDim: C),
+                        linear: Linear(weight: p(l.qkvWeight), bias: optional(l.qkvBias), inDim: C, outDim: c.qkvWidth),
+                        rotary: rotary, heads: H, kvHeads: c.kvHeads, headSize: hs),
+                    output: Linear(weight: p(l.attnProjWeight), bias: optional(l.attnProjBias), inDim: c.attentionWidth, outDim: C),
                     mask: .causal),
-                norm2: Norm(kind: .layerNorm, weight: p(l.ln2Weight), bias: p(l.ln2Bias), width: C, epsilon: eps),
+                norm2: Norm(kind: c.norm, weight: p(l.ln2Weight), bias: optional(l.ln2Bias), width: C, epsilon: eps),
                 mlp: MLP(
-                    up: Linear(weight: p(l.fcWeight), bias: p(l.fcBias), inDim: C, outDim: M), gate: nil,
-                    down: Linear(weight: p(l.fcProjWeight), bias: p(l.fcProjBias), inDim: M, outDim: C), activation: .gelu))
+                    up: Linear(weight: p(l.fcWeight), bias: optional(l.fcBias), inDim: C, outDim: M),
+                    gate: l.gateWeight.map { Linear(weight: p($0), bias: optional(l.gateBias), inDim: C, outDim: M) },
+                    down: Linear(weight: p(l.fcProjWeight), bias: optional(l.fcProjBias), inDim: M, outDim: C), activation: c.activation))
         }
-        finalNorm = Norm(kind: .layerNorm, weight: p(w.lnFinalWeight), bias: p(w.lnFinalBias), width: C, epsilon: eps)
-        head = LMHead(table: p(w.tokenEmbedding), vocabSize: c.vocabSize, width: C)
+        finalNorm = Norm(kind: c.norm, weight: p(w.lnFinalWeight), bias: optional(w.lnFinalBias), width: C, epsilon: eps)
+        head = LMHead(table: p(w.lmHead ?? w.tokenEmbedding), vocabSize: c.vocabSize, width: C)
     }
 
     /// Runs `B` sequences of `T` tokens (the first at position `p0`) through every part, then

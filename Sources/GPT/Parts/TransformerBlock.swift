@@ -76,7 +76,7 @@ public struct TransformerBlock {
     /// updates the stream in place). N follows from `context`.
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, context: AttentionContext, dropout: Dropout? = nil) {
         let N = Self.rows(context)
-        let C = attention.width
+        let C = norm1.width
         norm1.forward(out: a.normed1, inp: input, rows: N, statistics: a.statistics1)
         attention.forward(out: a.sublayer, inp: a.normed1, activations: a.attention, context: context)
         if let dropout {
@@ -123,7 +123,7 @@ public struct TransformerBlock {
         dstream: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, sequences B: Int, length T: Int,
         dropout: Dropout?, scratch s: GradientScratch, into grad: TransformerBlock
     ) {
-        let N = B * T, C = attention.width
+        let N = B * T, C = norm1.width
         guard let statistics1 = a.statistics1, let statistics2 = a.statistics2 else { preconditionFailure("backward needs a forward that kept the norm statistics") }
         // out = h + MLP(Norm₂(h)): ∂out reaches h directly and through the MLP.
         let dmlpOut = throughDropout(dstream, mask: dropout?.mlpMask, into: s.dsublayer, count: N * C)
