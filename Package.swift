@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "CSignals"),
         // Chat template, history and context window, the token loop (also generate's), slash
         // commands (both front ends'), live settings, the signals that stop attnchat.
-        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO", "CSignals"], swiftSettings: simdBaseline),
+        .target(name: "Chat", dependencies: ["GPT", "Tokenizer", "Sampling", "FileIO", "CSignals", "ChatTemplates", "JSON"], swiftSettings: simdBaseline),
         // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling", "FileIO"], swiftSettings: simdBaseline),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling", "FileIO", "JSON"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(

@@ -4,6 +4,9 @@ import FileIO
 public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The tokenizer lacks `<|user|>`, `<|bot|>` or `<|endoftext|>`.
     case templateTokensMissing([String])
+    /// The model's chat template (or its tokenizer config) cannot be read, parsed or rendered:
+    /// `path` and the template's own line are named, never a different prompt used.
+    case chatTemplate(path: String, String)
     /// The tokenizer's vocabulary does not fit the model's embedding.
     case vocabularyMismatch(tokenizer: Int, model: Int)
     /// The model produced NaN or infinite logits; the turn is aborted, the session survives.
@@ -30,6 +33,8 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .templateTokensMissing(let names):
             return "the tokenizer has no \(names.joined(separator: ", ")) token: it cannot render the chat template"
+        case .chatTemplate(let path, let reason):
+            return "\(path): \(reason)"
         case .vocabularyMismatch(let tokenizer, let model):
             return "the tokenizer has \(tokenizer) tokens but the model's embedding has \(model) rows"
         case .nonFiniteLogits(let detail):
@@ -53,7 +58,7 @@ public enum ChatError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var exitCode: Int32 {
         switch self {
-        case .templateTokensMissing, .vocabularyMismatch, .nonFiniteLogits: return 65
+        case .templateTokensMissing, .chatTemplate, .vocabularyMismatch, .nonFiniteLogits: return 65
         case .messageTooLong, .invalidSettings: return 64
         case .transcript, .transcriptIncomplete, .transcriptSavesFailed: return 74
         case .transcriptExists: return 73  // EX_CANTCREAT

@@ -24,13 +24,24 @@ public final class ChatSession {
     public private(set) var turns: [Turn] = []
     /// Index of the first turn still inside the context window.
     public private(set) var windowStart = 0
+    /// The system prompt (`chat --system`, `/system`), rendered before the turns as the
+    /// template puts it; nil for none. It never leaves the window.
+    public var systemPrompt: String?
 
     /// The KV cache, the sampler and the token loop (shared with `attnchat generate`).
     private let generator: TokenGenerator
 
+    /// A chat with attnchat's own template.
     /// - Throws: `ChatError` if the tokenizer cannot render the template or does not fit the model.
-    public init(model: GPTModel, tokenizer: BPETokenizer, settings: LiveSettings, maxReplyTokens: Int = 256) throws(ChatError) {
-        template = try ChatTemplate(tokenizer: tokenizer)
+    public convenience init(model: GPTModel, tokenizer: BPETokenizer, settings: LiveSettings, maxReplyTokens: Int = 256) throws(ChatError) {
+        try self.init(model: model, template: try ChatTemplate(tokenizer: tokenizer), settings: settings, maxReplyTokens: maxReplyTokens)
+    }
+
+    /// A chat in `template`'s format (see `ChatTemplate.forModel`).
+    /// - Throws: `ChatError` if the tokenizer does not fit the model.
+    public init(model: GPTModel, template: ChatTemplate, settings: LiveSettings, maxReplyTokens: Int = 256) throws(ChatError) {
+        self.template = template
+        let tokenizer = template.tokenizer
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw .vocabularyMismatch(tokenizer: tokenizer.vocabularySize, model: model.config.vocabSize)
         }
@@ -69,9 +80,14 @@ public final class ChatSession {
         turns.append(Turn(role: .user, text: text))
         do {
             return try generateReply(cancel: cancel, onEvent: onEvent)
-        } catch .messageTooLong(let tokens, let context) {
-            turns.removeLast()
-            throw .messageTooLong(tokens: tokens, context: context)
+        } catch {
+            // Refused before any reply began (too long, or the template would not render it):
+            // the message is not kept. A reply that failed later is kept, marked interrupted.
+            switch error {
+            case .messageTooLong, .chatTemplate: turns.removeLast()
+            default: break
+            }
+            throw error
         }
     }
 
@@ -79,7 +95,12 @@ public final class ChatSession {
     public func regenerate(cancel: CancellationFlag, onEvent: (ChatEvent) -> Void) throws(ChatError) -> Turn? {
         guard let last = turns.last, last.role == .bot else { return nil }
         turns.removeLast()
-        return try generateReply(cancel: cancel, onEvent: onEvent)
+        do {
+            return try generateReply(cancel: cancel, onEvent: onEvent)
+        } catch {
+            if case .chatTemplate = error { turns.append(last) }  // nothing was generated: the reply stays
+            throw error
+        }
     }
 
     private func generateReply(cancel: CancellationFlag, onEvent: (ChatEvent) -> Void) throws(ChatError) -> Turn {
@@ -87,12 +108,12 @@ public final class ChatSession {
         let contextLength = model.config.contextLength
 
         // Fit the window: drop whole turns from the front, never the new message.
-        var prompt = template.prompt(for: turns[windowStart...])
+        var prompt = try template.prompt(for: turns[windowStart...], system: systemPrompt)
         var dropped = 0
         while prompt.count + replyReserve > contextLength && windowStart < turns.count - 1 {
             windowStart += 1
             dropped += 1
-            prompt = template.prompt(for: turns[windowStart...])
+            prompt = try template.prompt(for: turns[windowStart...], system: systemPrompt)
         }
         guard prompt.count < contextLength else { throw .messageTooLong(tokens: prompt.count, context: contextLength) }
         if dropped > 0 { onEvent(.contextTrimmed(droppedTurns: dropped)) }
@@ -117,9 +138,9 @@ public final class ChatSession {
             throw .nonFiniteLogits(detail: "\(failure)")
         }
         let reason = outcome.reason
-        // The model ends a turn with "\n" before <|user|>, as the template renders it; the
-        // template adds that newline back, so the turn's text does not keep it.
-        if reason == .endOfTurn && text.hasSuffix("\n") { text.removeLast() }
+        // attnchat's models end a turn with "\n" before <|user|>, as the template renders it;
+        // the template adds that newline back, so the turn's text does not keep it.
+        if case .attnchat = template.format, reason == .endOfTurn, text.hasSuffix("\n") { text.removeLast() }
         let turn = Turn(role: .bot, text: text, interrupted: reason == .interrupted)
         turns.append(turn)
         onEvent(.finished(reason, turn))

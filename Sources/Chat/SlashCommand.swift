@@ -16,6 +16,8 @@ public enum SlashCommand: Equatable, Sendable {
     case reset
     /// `/regen`: generate the last reply again.
     case regen
+    /// `/system TEXT`: the system prompt for the next replies; `/system` alone removes it.
+    case system(String?)
     /// `/save FILE`: write the transcript to FILE (the rest of the line, spaces included), which
     /// must not exist; `/save! FILE` (`replace`) also replaces an existing FILE.
     case save(path: String, replace: Bool)
@@ -71,6 +73,9 @@ public enum SlashCommand: Equatable, Sendable {
         Entry(["/settings"], "show the sampling settings", .settings),
         Entry(["/reset"], "forget the conversation", .reset),
         Entry(["/regen"], "generate the last reply again", .regen),
+        Entry(["/system"], arguments: "[TEXT]", example: "/system You are a pirate.", "set the system prompt (alone: remove it)") { rest in
+            .system(rest.isEmpty ? nil : rest)
+        },
         // An existing FILE is kept unless the user says so: the `!` spelling replaces it.
         Entry(["/save", "/save!"], arguments: "FILE", "write the transcript to a new FILE (/save! replaces one)") { name, rest in
             rest.isEmpty ? nil : .save(path: rest, replace: name == "/save!")

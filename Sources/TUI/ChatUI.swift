@@ -446,6 +446,9 @@ public final class ChatUI {
             startReply { $0.regenerate() }
         case .save(let path, let replace):
             worker.save(to: path, replace: replace)
+        case .system(let text):
+            worker.setSystemPrompt(text)
+            transcript.add(.notice, text == nil ? "(system prompt removed)" : "(system prompt set)")
         }
         return nil
     }

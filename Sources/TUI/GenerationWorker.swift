@@ -67,6 +67,11 @@ final class GenerationWorker: @unchecked Sendable {
         }
     }
 
+    /// `/system`: takes effect from the next reply (one being streamed keeps its prompt).
+    func setSystemPrompt(_ text: String?) {
+        queue.async { self.session.systemPrompt = text }
+    }
+
     /// The way out: stops a streaming reply (kept, marked interrupted), waits for it, and saves
     /// the transcript file one last time. Returns why that save failed, if it did.
     func finish() -> String? {

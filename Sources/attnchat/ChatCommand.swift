@@ -25,6 +25,8 @@ struct ChatCommand: ParsableCommand {
     var maxTokens = 256
     @Flag(name: .customLong("no-tui"), help: "Line mode: plain lines in and out.")
     var noTUI = false
+    @Option(help: "System prompt, rendered before the conversation as the model's chat template places it (/system changes it).")
+    var system: String?
     @Option(help: "Keep the conversation in this new file: rewritten atomically after every reply and on every way out (quit, Ctrl-C, SIGTERM, SIGHUP). An existing file is never overwritten (exit 73); exit 74 if the last save failed.")
     var transcript: String?
 
@@ -33,11 +35,11 @@ struct ChatCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = LiveSettings(try sampling.settings(defaults: ChatCommand.defaultSettings))
         let (model, source) = try modelOptions.load()
-        let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
-        let session = try ChatSession(model: model, tokenizer: tokenizer, settings: settings, maxReplyTokens: maxTokens)
-        let name = URL(fileURLWithPath: source.path).deletingPathExtension().lastPathComponent
+        let settings = LiveSettings(try sampling.settings(defaults: ChatCommand.defaultSettings(for: source.huggingFace)))
+        let session = try chatSession(
+            model: model, source: source, modelOptions: modelOptions, vocab: vocab, settings: settings, maxTokens: maxTokens, system: system)
+        let name = modelOptions.displayName(source)
         let file = try transcript.map { path throws(ChatError) in try TranscriptFile(path: path, modelName: name) }
         if !noTUI && ChatUI.canRun() {
             if let status = ChatUI(session: session, modelName: name, transcriptFile: file).run() {
@@ -52,12 +54,35 @@ struct ChatCommand: ParsableCommand {
     }
 
     /// Chat defaults: `SamplingSettings()` (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
-    /// repeat penalty 1.1), seeded from the clock unless --seed is given.
-    static var defaultSettings: SamplingSettings {
+    /// repeat penalty 1.1), seeded from the clock unless --seed is given; a Hugging Face model's
+    /// `generation_config.json` replaces the settings it names (`do_sample: false` is greedy).
+    /// Flags override both.
+    static func defaultSettings(for info: HuggingFaceModelInfo? = nil) -> SamplingSettings {
         var s = SamplingSettings()
         s.seed = UInt64(Date().timeIntervalSince1970 * 1000)
+        guard let info else { return s }
+        if let t = info.temperature { s.temperature = t }
+        if let p = info.topP { s.topP = p }
+        if let k = info.topK { s.topK = k }
+        if let r = info.repetitionPenalty { s.repeatPenalty = r }
+        if info.doSample == false { s.temperature = 0 }
+        // A value outside attnchat's ranges keeps attnchat's default rather than refusing the model.
+        if (try? s.validate()) == nil { return defaultSettings(for: nil) }
         return s
     }
+}
+
+/// The chat of `chat` and `generate --chat`: the model's tokenizer and chat template (attnchat's
+/// own, the directory's Jinja template, or turns joined by end-of-text), and the system prompt.
+func chatSession(
+    model: GPTModel, source: ModelSource, modelOptions: ModelOptions, vocab: String?, settings: LiveSettings, maxTokens: Int, system: String?
+) throws -> ChatSession {
+    let directory = modelOptions.isDefault ? nil : modelOptions.model
+    let tokenizer = try loadTokenizer(vocab: vocab, modelPath: directory)
+    let template = try ChatTemplate.forModel(directory: source.huggingFace == nil ? nil : directory, tokenizer: tokenizer, info: source.huggingFace)
+    let session = try ChatSession(model: model, template: template, settings: settings, maxReplyTokens: maxTokens)
+    session.systemPrompt = system
+    return session
 }
 
 /// The line-mode loop. Generation runs on this thread; Ctrl-C arrives through a signal source
@@ -182,6 +207,9 @@ struct LineChat {
             }
         case .save(let path, let replace):
             note(Transcript.saveCommand(session.turns, modelName: modelName, to: path, replace: replace))
+        case .system(let text):
+            session.systemPrompt = text
+            note(text == nil ? "(system prompt removed)" : "(system prompt set)")
         case .regen:
             runTurn(turn, cancel: cancel) {
                 do {

@@ -27,6 +27,8 @@ struct GenerateCommand: ParsableCommand {
     var maxTokens = 64
     @Flag(help: "Wrap the prompt in the chat template and stop at the end of the reply.")
     var chat = false
+    @Option(help: "With --chat: the system prompt.")
+    var system: String?
     @Flag(help: "Print token ids rather than text.")
     var ids = false
     @Flag(help: "Print the prompt time and the generation speed to stderr at the end (the speed counts from the first generated token, as the chat UI's status bar does).")
@@ -37,12 +39,13 @@ struct GenerateCommand: ParsableCommand {
         guard (prompt == nil) != (promptIDs == nil) else { throw ValidationError("give exactly one of --prompt and --prompt-ids") }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0 (got \(maxTokens))") }
         guard !(chat && promptIDs != nil) else { throw ValidationError("--chat needs --prompt text") }
+        guard chat || system == nil else { throw ValidationError("--system needs --chat") }
     }
 
     func run() throws {
         // generate samples plainly from the model unless flags say otherwise (chat has chat defaults).
         let settings = try sampling.settings(defaults: .neutral(seed: 0))
-        let (model, _) = try modelOptions.load()
+        let (model, source) = try modelOptions.load()
         // Token ids in and out need no tokenizer: that is how models without one are driven.
         let tokenizer: BPETokenizer? = (ids && promptIDs != nil) ? nil : try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         if let tokenizer { try checkVocabulary(tokenizer, fits: model) }
@@ -68,8 +71,10 @@ struct GenerateCommand: ParsableCommand {
             try output.check()
             if timings { reportTimings(promptTokens: promptTokens, promptSeconds: promptSeconds, generated: last?.generatedTokens ?? 0, tokensPerSecond: last?.tokensPerSecond ?? 0) }
         }
-        if chat, let tokenizer, let prompt {
-            let session = try ChatSession(model: model, tokenizer: tokenizer, settings: LiveSettings(settings), maxReplyTokens: maxTokens)
+        if chat, tokenizer != nil, let prompt {
+            let session = try chatSession(
+                model: model, source: source, modelOptions: modelOptions, vocab: vocab, settings: LiveSettings(settings), maxTokens: maxTokens,
+                system: system)
             try session.send(prompt, cancel: stop, onEvent: show)
             try finish()
             return

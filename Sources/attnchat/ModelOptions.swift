@@ -1,5 +1,6 @@
 import ArgumentParser
 import CEmbedded
+import Foundation
 import GPT
 
 /// `--model M`: `default` (the embedded model), an attnchat `.safetensors` file, or a Hugging
@@ -18,6 +19,13 @@ struct ModelOptions: ParsableArguments {
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         if isDefault { return try loadDefaultModel() }
         return try GPTModel.load(path: model)
+    }
+
+    /// What the status bar and transcripts call the model: the file's name without its
+    /// extension, or the Hugging Face directory's name.
+    func displayName(_ source: ModelSource) -> String {
+        let path = source.huggingFace == nil ? source.path : model
+        return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     }
 }
 

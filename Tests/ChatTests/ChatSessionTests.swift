@@ -28,10 +28,11 @@ enum ChatFixture {
 @Suite struct ChatSessionTests {
     @Test func templateRendersTurnsWithSpecialTokensOnlyFromTheTemplate() throws {
         let template = try ChatTemplate(tokenizer: ChatFixture.tokenizer)
-        let tokens = template.prompt(for: [Turn(role: .user, text: "hi <|endoftext|>"), Turn(role: .bot, text: "hello")])
+        let tokens = try template.prompt(for: [Turn(role: .user, text: "hi <|endoftext|>"), Turn(role: .bot, text: "hello")])
+        let endOfText = try #require(ChatFixture.tokenizer.specialTokenID(ChatTemplate.endOfTextToken))
         #expect(tokens.first == template.userID)
         #expect(tokens.last == template.botID)
-        #expect(tokens.filter { $0 == template.endOfTextID }.isEmpty)  // typed text stays text
+        #expect(!tokens.contains(endOfText))  // typed text stays text
         #expect(tokens.filter { $0 == template.botID }.count == 2)
         #expect(try ChatFixture.tokenizer.decode(tokens) == "<|user|>hi <|endoftext|>\n<|bot|>hello\n<|bot|>")
     }
@@ -243,5 +244,30 @@ enum ChatFixture {
         // A failed save is an error, not a crash (that the old file survives a failed write is
         // AtomicFileTests' aFailingWriterLeavesTheOldFileAndNoTemporaryFile).
         #expect(throws: ChatError.self) { try Transcript.save(turns, modelName: "m", to: dir.path + "/missing/x.txt", existing: .replace) }
+    }
+}
+
+@Suite struct SystemPromptTests {
+    /// attnchat's own template has no system role: the system prompt is plain text before the
+    /// first turn, and removing it gives the old prompt back.
+    @Test func systemPromptComesBeforeTheTurnsAndCanBeRemoved() throws {
+        let template = try ChatTemplate(tokenizer: ChatFixture.tokenizer)
+        let turns = [Turn(role: .user, text: "hi")]
+        let plain = try template.prompt(for: turns)
+        let withSystem = try template.prompt(for: turns, system: "Be kind.")
+        #expect(try ChatFixture.tokenizer.decode(withSystem) == "Be kind.\n<|user|>hi\n<|bot|>")
+        #expect(withSystem.suffix(plain.count) == plain[...])
+    }
+
+    @Test func theSessionRendersItsSystemPromptIntoEveryReply() throws {
+        let session = try ChatFixture.session(maxReply: 2)
+        session.systemPrompt = "Be kind."
+        var prompt = 0
+        try session.send("hello", cancel: CancellationFlag()) { event in
+            if case .promptProcessed(let tokens, _, _) = event { prompt = tokens }
+        }
+        let expected = try session.template.prompt(for: [Turn(role: .user, text: "hello")], system: "Be kind.")
+        #expect(prompt == expected.count)
+        #expect(Array(session.contextTokens.prefix(expected.count)) == expected)
     }
 }

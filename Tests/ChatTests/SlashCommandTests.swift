@@ -9,6 +9,8 @@ import Testing
         // The value is the rest of the line; the setting judges it.
         ("/set  top-k   5 extra ", .set(name: "top-k", value: "5 extra")),
         ("/settings", .settings),
+        ("/system  You are a pirate. ", .system("You are a pirate.")),
+        ("/system", .system(nil)),
         ("/reset", .reset),
         ("/regen", .regen),
         ("/save chat.txt", .save(path: "chat.txt", replace: false)),

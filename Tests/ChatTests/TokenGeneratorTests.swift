@@ -28,7 +28,7 @@ import Tokenizer
             if case .token(let id, _, _) = event { replyIDs.append(id) }
         }
         let generator = try Self.generator()
-        try generator.prefill(session.template.prompt(for: [Turn(role: .user, text: "hello there")]))
+        try generator.prefill(try session.template.prompt(for: [Turn(role: .user, text: "hello there")]))
         var ids: [Int] = []
         let outcome = generator.generate(maxTokens: 12, endsAt: session.template.endsReply, attention: false) { event in
             if case .token(let id, _, _) = event { ids.append(id) }
