@@ -14,6 +14,34 @@ import Foundation
 ///     let tokenizer = try BPETokenizer(directory: "Vocab")
 ///     let ids = tokenizer.encode("Hello world")   // e.g. [1234, 567]
 ///     try tokenizer.decode(ids)                  // "Hello world"
+///
+/// ## Hugging Face `tokenizer.json` files
+///
+/// `init(directory:)` / `init(tokenizerJSON:path:)` load the BPE tokenizers these families ship,
+/// with ids and decodes identical to `tokenizers` (checked by `HuggingFaceFamilyTests` against
+/// fixtures from Scripts/make-hf-tokenizer-fixtures.py):
+///
+/// | Family                        | Normalizer              | Pre-tokenizer                                   | Decoder |
+/// |-------------------------------|-------------------------|-------------------------------------------------|---------|
+/// | GPT-2, DialoGPT               | –                       | ByteLevel (GPT-2 regex; the hand-written fast path) | ByteLevel |
+/// | SmolLM2                       | –                       | Sequence[Digits(individual), ByteLevel]         | ByteLevel |
+/// | Llama-3                       | –                       | Sequence[Split(regex, Isolated), ByteLevel(use_regex false)], `ignore_merges` | ByteLevel |
+/// | Qwen2 / Qwen2.5               | NFC                     | Sequence[Split(regex, Isolated), ByteLevel(use_regex false)] | ByteLevel |
+/// | Llama-2, TinyLlama, Mistral   | Sequence[Prepend "▁", Replace " "→"▁"] | –                                | Sequence[Replace, ByteFallback, Fuse, Strip] |
+/// | newer SentencePiece layouts   | –                       | Metaspace(prepend_scheme first/always/never, split) | that Sequence, or Metaspace |
+///
+/// The model is BPE with merges as `"a b"` or `["a", "b"]`, `ignore_merges`, and for files without
+/// a ByteLevel pre-tokenizer char-level symbols with `byte_fallback` (`<0xNN>`), `unk_token` and
+/// `fuse_unk`. `added_tokens` (special or not, with `normalized`, `lstrip`, `rstrip`,
+/// `single_word`) are matched before normalization as `tokenizers`' AddedVocabulary does.
+/// Post-processors ByteLevel, TemplateProcessing and their Sequence give `prefixIDs`/`suffixIDs`.
+/// Anything else (another model, normalizer, pre-tokenizer, decoder or post-processor, a regex
+/// feature `SplitRegex` lacks, dropout, a subword prefix) is `TokenizerError.unsupported` (65)
+/// naming the file and the field.
+///
+/// For a chat model: `encode(prompt, allowingSpecialTokens: true)` is what `apply_chat_template`
+/// tokenizes (`add_special_tokens=False`); `encode(text)` never yields a special token;
+/// `specialTokenID("<|im_end|>")` gives end-of-turn ids; `StreamingDecoder` prints a reply.
 public final class BPETokenizer: Sendable {
     /// The special tokens of attnchat's default model, in id order.
     public static let defaultSpecialTokens = ["<|endoftext|>", "<|user|>", "<|bot|>"]

@@ -289,8 +289,8 @@ struct Pipeline: Sendable {
 
 extension String {
     /// Canonical composition (NFC). Swift 6.3's standard library has no public normalization API
-    /// on Linux, so this is Foundation's `precomposedStringWithCanonicalMapping` (ICU underneath),
-    /// applied to scalars, never compared as Strings.
+    /// (only the underscored `_nfcCodeUnits`), so this is Foundation's
+    /// `precomposedStringWithCanonicalMapping`; the result is used as scalars, never compared as Strings.
     var nfcNormalized: String {
         // Pure ASCII is always NFC; skip Foundation for the common case.
         if utf8.allSatisfy({ $0 < 0x80 }) { return self }
