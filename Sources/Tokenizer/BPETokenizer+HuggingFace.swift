@@ -41,17 +41,19 @@ extension BPETokenizer {
             }
         }
 
+        // Ids become UInt32 with `truncatingIfNeeded`: one out of range is refused by the
+        // designated initializer (limit 2^24) before any table is used, never a trap here.
         var pipeline = Pipeline()
         pipeline.ignoreMerges = try reader.bool(model, "ignore_merges", at: "model", default: false)
         pipeline.fuseUnknown = try reader.bool(model, "fuse_unk", at: "model", default: false)
         if let unk = model["unk_token"], !unk.isNull {
             guard let text = unk.stringValue else { throw reader.fail("model.unk_token is \(unk.kindName), expected a string") }
             guard let id = modelVocabulary[text] else { throw reader.fail("model.unk_token \"\(text)\" is not in the vocabulary") }
-            pipeline.unknownID = UInt32(id)
+            pipeline.unknownID = UInt32(truncatingIfNeeded: id)
         }
         if try reader.bool(model, "byte_fallback", at: "model", default: false) {
             pipeline.byteFallbackIDs = (0..<256).map { byte in
-                modelVocabulary[String(format: "<0x%02X>", byte)].map { UInt32($0) } ?? UInt32.max
+                modelVocabulary[String(format: "<0x%02X>", byte)].map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
             }
         }
 
@@ -109,13 +111,13 @@ extension BPETokenizer {
         if !pipeline.byteLevel {
             for (token, id) in modelVocabulary {
                 let scalars = token.unicodeScalars
-                if scalars.count == 1, let scalar = scalars.first { pipeline.scalarIDs[scalar.value] = UInt32(id) }
+                if scalars.count == 1, let scalar = scalars.first { pipeline.scalarIDs[scalar.value] = UInt32(truncatingIfNeeded: id) }
             }
         }
         if pipeline.ignoreMerges {
             for (token, id) in modelVocabulary {
                 let bytes = pipeline.byteLevel ? ByteLevel.decode(token) : Array(token.utf8)
-                if let bytes { pipeline.wholeTokenIDs[bytes] = UInt32(id) }
+                if let bytes { pipeline.wholeTokenIDs[bytes] = UInt32(truncatingIfNeeded: id) }
             }
         }
 

@@ -85,6 +85,8 @@ struct SplitRegex: Sendable {
 
     /// Largest `{m,n}` bound accepted (a hostile `{1000000}` is refused, not expanded).
     static let maxRepeat = 1000
+    /// Deepest group nesting accepted (parsing and compiling recurse once per level).
+    static let maxNesting = 64
     /// Largest compiled program accepted.
     static let maxProgram = 100_000
 
@@ -215,6 +217,7 @@ struct SplitRegex: Sendable {
         let scalars: [Unicode.Scalar]
         var index = 0
         var caseInsensitive = false
+        var depth = 0
 
         init(scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -330,8 +333,13 @@ struct SplitRegex: Sendable {
         }
 
         mutating func parseGroup() throws(Unsupported) -> Node {
+            guard depth < SplitRegex.maxNesting else { throw unsupported("groups nested deeper than \(SplitRegex.maxNesting)") }
+            depth += 1
             let saved = caseInsensitive
-            defer { caseInsensitive = saved }
+            defer {
+                caseInsensitive = saved
+                depth -= 1
+            }
             var lookahead: Bool?  // negated?
             if peek == "?" {
                 index += 1

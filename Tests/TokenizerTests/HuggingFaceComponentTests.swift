@@ -35,7 +35,8 @@ import Testing
     @Test(arguments: [
         ("(?<=a)b", "group \"(?<\""), ("a{1,100000}", "repetition bound"), ("(a*)*", "can match nothing"),
         ("^a", "anchor"), ("a+?", "lazy"), ("\\p{Han}", "property"), ("(a", "unclosed group"), ("[a", "unclosed class"),
-        ("\\k<x>", "escape \\k"), ("a)", "unbalanced"), ("*a", "nothing to repeat"), ("(?!a)*", "quantified lookahead"),
+        ("\\k<x>", "escape \\k"), (String(repeating: "(", count: 5000) + "a" + String(repeating: ")", count: 5000), "nested deeper"),
+        ("(a{1000}){1000}", "too large"), ("a)", "unbalanced"), ("*a", "nothing to repeat"), ("(?!a)*", "quantified lookahead"),
     ])
     func refusesRegexFeaturesItLacks(pattern: String, message: String) {
         #expect(throws: SplitRegex.Unsupported.self) { try SplitRegex(pattern) }
@@ -117,6 +118,8 @@ import Testing
         #"{"model":{"type":"BPE","vocab":{"a":0},"merges":[["a"]]}}"#,
         #"{"model":{"type":"BPE","vocab":{"a":0}}}"#,
         #"{"model":{"type":"BPE","vocab":{"a":0},"merges":[],"byte_fallback":1}}"#,
+        #"{"model":{"type":"BPE","vocab":{"a":0,"<unk>":4294967297},"merges":[],"unk_token":"<unk>"}}"#,
+        #"{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"added_tokens":[{"id":99999999999,"content":"x"}]}"#,
     ])
     func refusesBadModels(json: String) {
         do {
