@@ -142,7 +142,9 @@ struct SplitRegex: Sendable {
         let text: [Unicode.Scalar]
         /// Failed states, stamped with the attempt that visited them (nil when too large to keep).
         var visited: [UInt32]?
+        /// The stamp of the states being visited now, and the last stamp handed out.
         var attempt: UInt32 = 0
+        var lastStamp: UInt32 = 0
         var stack: [(Int, Int)] = []
 
         init(program: [Instruction], text: [Unicode.Scalar]) {
@@ -154,12 +156,17 @@ struct SplitRegex: Sendable {
 
         /// The end of the highest-priority match of the program at `pc` starting at `position`.
         mutating func run(from pc: Int, at position: Int) -> Int? {
-            attempt &+= 1
-            if attempt == 0, visited != nil {  // wrapped: start the stamps over
-                visited = [UInt32](repeating: 0, count: visited!.count)
-                attempt = 1
-            }
+            attempt = newStamp()
             return execute(pc, position)
+        }
+
+        private mutating func newStamp() -> UInt32 {
+            lastStamp &+= 1
+            if lastStamp == 0, visited != nil {  // wrapped: start the stamps over
+                visited = [UInt32](repeating: 0, count: visited!.count)
+                lastStamp = 1
+            }
+            return lastStamp
         }
 
         private mutating func execute(_ startPC: Int, _ startPosition: Int) -> Int? {
@@ -199,7 +206,13 @@ struct SplitRegex: Sendable {
                     case .jump(let target):
                         pc = target
                     case .lookahead(let start, let expect):
+                        // A fresh stamp: a lookahead that succeeded must not leave its states
+                        // marked as failed for the next time it runs. Its instructions are its
+                        // own, so the caller's marks are untouched.
+                        let saved = attempt
+                        attempt = newStamp()
                         let found = execute(start, position) != nil
+                        attempt = saved
                         guard found == expect else { break thread }
                         pc += 1
                     case .match:

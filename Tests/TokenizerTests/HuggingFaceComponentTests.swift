@@ -30,6 +30,8 @@ import Testing
         #expect(pieces(try SplitRegex("a{2,3}|b"), "aaaaab") == ["aaa", "aa", "b"])
         #expect(pieces(try SplitRegex("(?:ab)+(?=c)"), "ababcab") == ["abab"])
         #expect(pieces(try SplitRegex(#"[a-c\d]+"#), "xab1cz") == ["ab1c"])
+        // A lookahead that succeeded leaves no "failed" marks for its next run.
+        #expect(pieces(try SplitRegex("(?:(?=.*c).)+"), "abcab") == ["abc"])
     }
 
     @Test(arguments: [
