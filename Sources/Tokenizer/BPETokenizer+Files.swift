@@ -39,61 +39,6 @@ extension BPETokenizer {
                       source: paths, mergeLines: lines, vocabData: vocabJSON)
     }
 
-    /// Loads a Hugging Face `tokenizer.json` whose model is a ByteLevel BPE (merges written as
-    /// `"a b"` strings or as `["a", "b"]` pairs). Its `added_tokens` become the special tokens.
-    public convenience init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws(TokenizerError) {
-        func unsupported(_ what: String) -> TokenizerError { .unsupported(path: path, what: what) }
-        guard let root = try parseJSON(data, path: path).objectValue else { throw unsupported("not a JSON object") }
-        guard let model = root["model"]?.objectValue else { throw unsupported("missing \"model\" object") }
-        let type = model["type"]?.stringValue ?? "BPE"
-        guard type == "BPE" else { throw unsupported("model type \"\(type)\" (expected \"BPE\")") }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key]?.stringValue, !value.isEmpty { throw unsupported("model.\(key) \"\(value)\"") }
-        }
-        if let normalizer = root["normalizer"]?.objectValue {
-            throw unsupported("normalizer \"\(normalizer["type"]?.stringValue ?? "?")\"")
-        }
-        if let pre = root["pre_tokenizer"]?.objectValue {
-            let preType = pre["type"]?.stringValue ?? "?"
-            guard preType == "ByteLevel" else { throw unsupported("pre_tokenizer \"\(preType)\" (expected \"ByteLevel\")") }
-            if pre["add_prefix_space"]?.boolValue == true { throw unsupported("pre_tokenizer.add_prefix_space true") }
-            if pre["use_regex"]?.boolValue == false { throw unsupported("pre_tokenizer.use_regex false") }
-        } else {
-            throw unsupported("missing ByteLevel \"pre_tokenizer\"")
-        }
-        guard let vocabObject = model["vocab"]?.objectValue else { throw unsupported("missing \"model.vocab\" object") }
-        var vocabulary = try Self.vocabulary(from: vocabObject, path: path, data: data)
-        guard let mergeList = model["merges"]?.arrayValue else { throw unsupported("missing \"model.merges\" array") }
-        var pairs: [(String, String)] = []
-        pairs.reserveCapacity(mergeList.count)
-        for (index, entry) in mergeList.enumerated() {
-            if let line = entry.stringValue {
-                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else {
-                    throw .badMerge(path: path, line: nil, reason: "merge \(index) \"\(line)\" has \(parts.count) fields, expected 2")
-                }
-                pairs.append((String(parts[0]), String(parts[1])))
-            } else if let pair = entry.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue {
-                pairs.append((left, right))
-            } else {
-                throw .badMerge(path: path, line: nil, reason: "merge \(index) is neither \"a b\" nor [\"a\", \"b\"]")
-            }
-        }
-        var specials: [String] = []
-        for (index, token) in (root["added_tokens"]?.arrayValue ?? []).enumerated() {
-            guard let content = token["content"]?.stringValue, let id = token["id"]?.intValue, id >= 0 else {
-                throw .badVocabulary(path: path, line: nil, reason: "added_tokens[\(index)] lacks an integer \"id\" or a \"content\" string")
-            }
-            if let existing = vocabulary[content], existing != id {
-                throw .badVocabulary(path: path, line: nil, reason: "added token \"\(content)\" has id \(id) but the vocabulary says \(existing)")
-            }
-            vocabulary[content] = id
-            specials.append(content)
-        }
-        try self.init(vocabulary: vocabulary, merges: pairs, specialTokens: specials,
-                      source: (path, path), mergeLines: nil, vocabData: data)
-    }
-
     /// `vocab.json`: one object of token -> id.
     static func parseVocabulary(_ data: Data, path: String) throws(TokenizerError) -> [String: Int] {
         guard let object = try parseJSON(data, path: path).objectValue else {

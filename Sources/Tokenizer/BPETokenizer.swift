@@ -14,6 +14,34 @@ import Foundation
 ///     let tokenizer = try BPETokenizer(directory: "Vocab")
 ///     let ids = tokenizer.encode("Hello world")   // e.g. [1234, 567]
 ///     try tokenizer.decode(ids)                  // "Hello world"
+///
+/// ## Hugging Face `tokenizer.json` files
+///
+/// `init(directory:)` / `init(tokenizerJSON:path:)` load the BPE tokenizers these families ship,
+/// with ids and decodes identical to `tokenizers` (checked by `HuggingFaceFamilyTests` against
+/// fixtures from Scripts/make-hf-tokenizer-fixtures.py):
+///
+/// | Family                        | Normalizer              | Pre-tokenizer                                   | Decoder |
+/// |-------------------------------|-------------------------|-------------------------------------------------|---------|
+/// | GPT-2, DialoGPT               | –                       | ByteLevel (GPT-2 regex; the hand-written fast path) | ByteLevel |
+/// | SmolLM2                       | –                       | Sequence[Digits(individual), ByteLevel]         | ByteLevel |
+/// | Llama-3                       | –                       | Sequence[Split(regex, Isolated), ByteLevel(use_regex false)], `ignore_merges` | ByteLevel |
+/// | Qwen2 / Qwen2.5               | NFC                     | Sequence[Split(regex, Isolated), ByteLevel(use_regex false)] | ByteLevel |
+/// | Llama-2, TinyLlama, Mistral   | Sequence[Prepend "▁", Replace " "→"▁"] | –                                | Sequence[Replace, ByteFallback, Fuse, Strip] |
+/// | newer SentencePiece layouts   | –                       | Metaspace(prepend_scheme first/always/never, split) | that Sequence, or Metaspace |
+///
+/// The model is BPE with merges as `"a b"` or `["a", "b"]`, `ignore_merges`, and for files without
+/// a ByteLevel pre-tokenizer char-level symbols with `byte_fallback` (`<0xNN>`), `unk_token` and
+/// `fuse_unk`. `added_tokens` (special or not, with `normalized`, `lstrip`, `rstrip`,
+/// `single_word`) are matched before normalization as `tokenizers`' AddedVocabulary does.
+/// Post-processors ByteLevel, TemplateProcessing and their Sequence give `prefixIDs`/`suffixIDs`.
+/// Anything else (another model, normalizer, pre-tokenizer, decoder or post-processor, a regex
+/// feature `SplitRegex` lacks, dropout, a subword prefix) is `TokenizerError.unsupported` (65)
+/// naming the file and the field.
+///
+/// For a chat model: `encode(prompt, allowingSpecialTokens: true)` is what `apply_chat_template`
+/// tokenizes (`add_special_tokens=False`); `encode(text)` never yields a special token;
+/// `specialTokenID("<|im_end|>")` gives end-of-turn ids; `StreamingDecoder` prints a reply.
 public final class BPETokenizer: Sendable {
     /// The special tokens of attnchat's default model, in id order.
     public static let defaultSpecialTokens = ["<|endoftext|>", "<|user|>", "<|bot|>"]
@@ -28,12 +56,23 @@ public final class BPETokenizer: Sendable {
     /// Special token texts in id order.
     public let specialTokenTexts: [String]
 
+    /// What a Hugging Face `tokenizer.json` puts around the BPE model (added tokens, normalizer,
+    /// pre-tokenizer, char-level model options, decoder); nil for GPT-2's byte-level BPE, which
+    /// takes the hand-written fast path (`PreTokenizer`).
+    let pipeline: Pipeline?
+    /// Ids the file's post-processor puts before one sequence (Llama's `<s>`, Llama-3's
+    /// `<|begin_of_text|>`), as `tokenizers` does with `add_special_tokens=True`; empty for
+    /// GPT-2-style files (their `ByteLevel` post-processor adds nothing) and attnchat's own.
+    public let prefixIDs: [Int]
+    /// Ids the post-processor puts after one sequence (e.g. a `</s>`); usually empty.
+    public let suffixIDs: [Int]
+
     let merges: MergeTable
     /// Raw bytes of each id (the literal UTF-8 text for special tokens).
     let bytesByID: [[UInt8]?]
     /// Id of the single-byte token for each byte value, `UInt32.max` when the vocabulary lacks it.
     let byteIDs: [UInt32]
-    private let cache = PieceCache()
+    let cache = PieceCache()
 
     /// Number of ids, i.e. one more than the largest id (the embedding's row count).
     public var vocabularySize: Int { tokens.count }
@@ -47,6 +86,15 @@ public final class BPETokenizer: Sendable {
         vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String],
         source: (vocab: String, merges: String) = ("vocab.json", "merges.txt"),
         mergeLines: [Int]? = nil, vocabData: Data? = nil
+    ) throws(TokenizerError) {
+        try self.init(vocabulary: vocabulary, merges: merges, specialTokens: specialTokens, source: source,
+                      mergeLines: mergeLines, vocabData: vocabData, pipeline: nil, prefixIDs: [], suffixIDs: [])
+    }
+
+    convenience init(
+        vocabulary: [String: Int], merges: [(String, String)], specialTokens: [String],
+        source: (vocab: String, merges: String), mergeLines: [Int]?, vocabData: Data?,
+        pipeline: Pipeline?, prefixIDs: [Int], suffixIDs: [Int]
     ) throws(TokenizerError) {
         var table = MergeTable()
         for (rank, (left, right)) in merges.enumerated() {
@@ -67,10 +115,11 @@ public final class BPETokenizer: Sendable {
             throw .badVocabulary(path: source.vocab, line: nil, reason: "special token \"\(special)\" is not in the vocabulary")
         }
         try self.init(vocabulary: vocabulary, table: table, specialTokens: specialTokens, vocabPath: source.vocab,
-            vocabData: vocabData)
+            vocabData: vocabData, pipeline: pipeline, prefixIDs: prefixIDs, suffixIDs: suffixIDs)
     }
 
-    init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?) throws(TokenizerError) {
+    init(vocabulary: [String: Int], table: MergeTable, specialTokens: [String], vocabPath: String, vocabData: Data?,
+         pipeline: Pipeline? = nil, prefixIDs: [Int] = [], suffixIDs: [Int] = []) throws(TokenizerError) {
         // Checked before adding 1: an id read from JSON may be as large as Int64.max.
         let largest = vocabulary.values.max() ?? -1
         guard largest < 1 << 24 else {
@@ -94,7 +143,11 @@ public final class BPETokenizer: Sendable {
         for (id, token) in tokens.enumerated() {
             guard let token else { continue }
             // A token outside the byte-level alphabet (only added tokens are) decodes to its UTF-8.
-            let bytes = specials.contains(token) ? Array(token.utf8) : ByteLevel.decode(token) ?? Array(token.utf8)
+            let bytes = if let pipeline {
+                pipeline.bytes(ofToken: pipeline.decoderTokens[id] ?? token)
+            } else {
+                specials.contains(token) ? Array(token.utf8) : ByteLevel.decode(token) ?? Array(token.utf8)
+            }
             bytesByID[id] = bytes
             if bytes.count == 1, !specials.contains(token), byteIDs[Int(bytes[0])] == UInt32.max {
                 byteIDs[Int(bytes[0])] = UInt32(id)
@@ -109,6 +162,12 @@ public final class BPETokenizer: Sendable {
         for special in specialTokens { specialIDs[special] = vocabulary[special] }
         self.specialTokens = specialIDs
         self.specialTokenTexts = specialTokens.sorted { (specialIDs[$0] ?? 0) < (specialIDs[$1] ?? 0) }
+        self.pipeline = pipeline
+        for id in prefixIDs + suffixIDs where id < 0 || id >= size || tokens[id] == nil {
+            throw .badVocabulary(path: vocabPath, line: nil, reason: "post_processor adds id \(id), which the vocabulary lacks")
+        }
+        self.prefixIDs = prefixIDs
+        self.suffixIDs = suffixIDs
     }
 
     /// The id of a special token, e.g. `specialTokenID("<|endoftext|>")`, or nil if it has none.
@@ -124,7 +183,11 @@ public final class BPETokenizer: Sendable {
 
     /// Token ids of `text`; special token texts inside it are encoded as ordinary text.
     /// - Complexity: O(n log n) in the length of the longest piece, O(n) overall with the cache.
+    ///
+    /// With a Hugging Face `tokenizer.json`, the file's non-special added tokens (e.g. Qwen2's
+    /// `<tool_call>`) are still matched, as `tokenizers` matches them; special ones never are.
     public func encode(_ text: String) -> [Int] {
+        if pipeline != nil { return encodeWithPipeline(text, allowingSpecialTokens: false) }
         var result: [Int] = []
         result.reserveCapacity(text.utf8.count / 3 + 1)
         cache.withLock { cache in appendOrdinary(text, to: &result, cache: &cache) }
@@ -133,7 +196,9 @@ public final class BPETokenizer: Sendable {
 
     /// Token ids of raw bytes that need not be valid UTF-8 (a stray byte is split like a
     /// punctuation character); `decodeBytes(encode(utf8: b)) == b` for all bytes `b`.
+    /// (With a Hugging Face `tokenizer.json` pipeline, invalid UTF-8 first becomes U+FFFD.)
     public func encode(utf8 bytes: [UInt8]) -> [Int] {
+        if pipeline != nil { return encode(String(decoding: bytes, as: UTF8.self)) }
         var result: [Int] = []
         cache.withLock { cache in
             bytes.withUnsafeBufferPointer { appendOrdinary($0, to: &result, cache: &cache) }
@@ -145,34 +210,36 @@ public final class BPETokenizer: Sendable {
     /// become their ids (use only on text your program rendered, never on user input).
     ///
     ///     tokenizer.encode("<|user|>hi\n", allowingSpecialTokens: true)  // [1, 5195, 198]
+    ///
+    /// With a Hugging Face `tokenizer.json`, `encode(prompt, allowingSpecialTokens: true)` equals
+    /// `tokenizer.encode(prompt, add_special_tokens=False).ids`: what `apply_chat_template` gives
+    /// for a rendered chat prompt.
     public func encode(_ text: String, allowingSpecialTokens: Bool) -> [Int] {
+        if pipeline != nil { return encodeWithPipeline(text, allowingSpecialTokens: allowingSpecialTokens) }
         guard allowingSpecialTokens, !specialTokens.isEmpty else { return encode(text) }
+        // Matched over scalars, not Characters: "<|endoftext|>" followed by a combining mark is
+        // still the special token (Substring search would see one grapheme "><mark>").
+        var segments: [Pipeline.Segment] = []
+        Pipeline.splitOnAddedTokens(Array(text.unicodeScalars), atStart: true, candidates: specialCandidates, into: &segments)
         var result: [Int] = []
         cache.withLock { cache in
-            var rest = text[...]
-            while let (range, id) = firstSpecial(in: rest) {
-                appendOrdinary(String(rest[..<range.lowerBound]), to: &result, cache: &cache)
-                result.append(id)
-                rest = rest[range.upperBound...]
+            for segment in segments {
+                switch segment {
+                case .token(let id): result.append(id)
+                case .text(let scalars, _): appendOrdinary(String(String.UnicodeScalarView(scalars)), to: &result, cache: &cache)
+                }
             }
-            appendOrdinary(String(rest), to: &result, cache: &cache)
         }
         return result
     }
 
-    /// Earliest special token in `text`; the longest one when several start at the same place.
-    private func firstSpecial(in text: Substring) -> (Range<Substring.Index>, Int)? {
-        var best: (Range<Substring.Index>, Int)?
-        for (special, id) in specialTokens {
-            guard let range = text.range(of: special) else { continue }
-            if let current = best {
-                let earlier = range.lowerBound < current.0.lowerBound
-                let longer = range.lowerBound == current.0.lowerBound && range.upperBound > current.0.upperBound
-                guard earlier || longer else { continue }
-            }
-            best = (range, id)
+    /// The special tokens as added tokens (leftmost-longest matching, as `tokenizers` does).
+    private var specialCandidates: [(Pipeline.Scalars, Pipeline.AddedToken)] {
+        specialTokens.map { text, id in
+            let scalars = Array(text.unicodeScalars)
+            return (scalars, Pipeline.AddedToken(content: scalars, id: id, special: true, normalized: false,
+                                                 lstrip: false, rstrip: false, singleWord: false))
         }
-        return best
     }
 
     private func appendOrdinary(_ text: String, to result: inout [Int], cache: inout PieceCache.Storage) {
@@ -191,8 +258,8 @@ public final class BPETokenizer: Sendable {
     /// Pieces up to this many bytes are merged with the simple O(n²) loop.
     static let naivePieceLimit = 64
 
-    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into result: inout [Int], cache: inout PieceCache.Storage) {
-        if piece.count == 1 {
+    func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, into result: inout [Int], cache: inout PieceCache.Storage) {
+        if piece.count == 1, pipeline?.byteLevel != false {
             let id = byteIDs[Int(piece[0])]
             if id != UInt32.max { result.append(Int(id)) }
             return
@@ -216,6 +283,7 @@ public final class BPETokenizer: Sendable {
     /// Byte tokens of `piece` merged by rank (bytes the vocabulary lacks are dropped, as
     /// Hugging Face does for a BPE model without an unknown token).
     func mergedIDs(_ piece: UnsafeBufferPointer<UInt8>, heap: inout MinHeap) -> [UInt32] {
+        if let pipeline, !pipeline.byteLevel { return charLevelIDs(piece, pipeline: pipeline, heap: &heap) }
         var ids: [UInt32] = []
         ids.reserveCapacity(piece.count)
         for byte in piece {
@@ -254,11 +322,23 @@ public final class BPETokenizer: Sendable {
 
     /// The text of `ids`; byte sequences that are not valid UTF-8 become U+FFFD.
     /// `decode(encode(s)) == s` for every string `s`.
+    ///
+    /// With a Hugging Face `tokenizer.json`, equals `tokenizer.decode(ids, skip_special_tokens=False)`
+    /// (its decoder: ByteLevel, the SentencePiece sequence with byte fallback, Metaspace).
     public func decode(_ ids: [Int]) throws(TokenizerError) -> String {
-        String(decoding: try decodeBytes(ids), as: UTF8.self)
+        if let pipeline, !pipeline.decodesBytes {
+            var state = Pipeline.TextDecoder(pipeline.decoder)
+            var text = ""
+            for id in ids { text += state.push(try self.decoderToken(id)) }
+            return text + state.finish()
+        }
+        return String(decoding: try decodeBytes(ids), as: UTF8.self)
     }
 
-    /// The raw bytes of one token.
+    /// The raw bytes of one token. For a SentencePiece-style `tokenizer.json` these are the token's
+    /// own text (`▁` as a space, `<0x41>` as the byte 0x41), before the rules that look at the whole
+    /// sequence (the leading space stripped at its start, an invalid byte run becoming U+FFFDs),
+    /// which `decode` and `StreamingDecoder` apply.
     public func bytes(of id: Int) throws(TokenizerError) -> [UInt8] {
         guard id >= 0, id < bytesByID.count, let bytes = bytesByID[id] else { throw .unknownID(id) }
         return bytes

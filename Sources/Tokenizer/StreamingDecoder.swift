@@ -14,12 +14,23 @@ public struct StreamingDecoder: Sendable {
     public let tokenizer: BPETokenizer
     /// Bytes received but not yet returned: at most an incomplete character (3 bytes).
     private var pending: [UInt8] = []
+    /// For a `tokenizer.json` whose decoder is not byte-level (SentencePiece's byte fallback and
+    /// leading-space strip, Metaspace): the decoder's own state, which holds a run of `<0xNN>`
+    /// tokens until it ends and strips only at the start of the sequence.
+    private var text: Pipeline.TextDecoder?
 
-    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+    public init(tokenizer: BPETokenizer) {
+        self.tokenizer = tokenizer
+        if let pipeline = tokenizer.pipeline, !pipeline.decodesBytes { text = Pipeline.TextDecoder(pipeline.decoder) }
+    }
 
     /// Adds one token and returns the text that is now complete (possibly empty).
     /// - Throws: `TokenizerError.unknownID`; the decoder is then unchanged.
     public mutating func push(_ id: Int) throws(TokenizerError) -> String {
+        if text != nil {
+            let token = try tokenizer.decoderToken(id)
+            return text!.push(token)
+        }
         pending.append(contentsOf: try tokenizer.bytes(of: id))
         let cut = Self.completePrefixLength(pending)
         guard cut > 0 else { return "" }
@@ -30,12 +41,16 @@ public struct StreamingDecoder: Sendable {
 
     /// Returns the remaining bytes (an incomplete character becomes U+FFFD) and resets.
     public mutating func finish() -> String {
+        if text != nil {
+            defer { text = Pipeline.TextDecoder(text!.decoder) }
+            return text!.finish()
+        }
         defer { pending.removeAll() }
         return String(decoding: pending, as: UTF8.self)
     }
 
     /// Whether an incomplete character is being held back.
-    public var hasPendingBytes: Bool { !pending.isEmpty }
+    public var hasPendingBytes: Bool { !pending.isEmpty || text?.hasPendingBytes == true }
 
     /// Length of the prefix of `bytes` that can be decoded now: everything except a final
     /// sequence that is a valid but incomplete UTF-8 character. Cutting there never changes
