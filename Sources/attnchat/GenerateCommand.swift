@@ -79,7 +79,9 @@ struct GenerateCommand: ParsableCommand {
             try finish()
             return
         }
-        let prompt = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? tokenizer!.encode(prompt ?? "")
+        // A Llama-family tokenizer puts its BOS before a text (its post-processor); the model
+        // was trained to see it. Suffixes (an EOS after the text) would end the text instead.
+        let prompt = try promptIDs.map { try parseTokenIDs($0, flag: "--prompt-ids") } ?? (tokenizer!.prefixIDs + tokenizer!.encode(prompt ?? ""))
         guard !prompt.isEmpty else { throw ValidationError("the prompt encodes to no tokens") }
         guard prompt.count <= model.config.contextLength else {
             throw UsageError(description: "the prompt is \(prompt.count) tokens; the model attends over at most \(model.config.contextLength)")
