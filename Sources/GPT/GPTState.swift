@@ -138,7 +138,7 @@ public final class GPTState {
                 (w.baseAddress! + row * length).update(from: latestAttention + row * maxT, count: length)
             }
         }
-        return AttentionSnapshot(layers: c.layers, heads: c.heads, length: length, weights: weights)
+        return AttentionSnapshot(layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, length: length, weights: weights)
     }
 
     /// One chunk of ≤ chunkSize tokens through the model's parts (`Transformer.forward`), with

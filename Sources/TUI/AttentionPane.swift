@@ -46,7 +46,9 @@ public enum AttentionPane {
         if m.grid {
             return (" grid \(s.layers)x\(s.heads)\(position) ", fit(gridRows(s, width: width, height: height, ascii: ascii, selected: (layer, head)), width: width, height: height))
         }
-        let title = " L\(layer + 1)/\(s.layers) H\(head + 1)/\(s.heads)\(position) "
+        // Under grouped-query attention every query head is shown, with the key/value head it reads.
+        let group = s.kvHeads < s.heads ? " kv\(s.keyValueHead(of: head) + 1)/\(s.kvHeads)" : ""
+        let title = " L\(layer + 1)/\(s.layers) H\(head + 1)/\(s.heads)\(group)\(position) "
         let row = s.row(layer: layer, head: head)
         var rows: [StyledLine] = []
         if let p = m.probability, s.length - 1 < m.pieces.count {

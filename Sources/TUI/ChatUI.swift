@@ -555,7 +555,8 @@ extension ChatUI {
             }
         }
         let (title, rows) = ExplainPane.render(
-            explanation, pending: pending, pieces: shown, layers: layers, heads: heads, scrub: scrub,
+            explanation, pending: pending, pieces: shown, layers: layers, heads: heads, kvHeads: worker.record.view(at: scrubIndex)?.snapshot.kvHeads,
+            scrub: scrub,
             width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
         curses.box(rect, title: title)
         for (i, row) in rows.enumerated() {

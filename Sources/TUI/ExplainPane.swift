@@ -9,9 +9,10 @@ public enum ExplainPane {
     /// - Parameters:
     ///   - explanation: nil while none is computed yet (`pending` says why).
     ///   - pieces: display text of the context tokens (at least `explanation.tokenCount`).
+    ///   - kvHeads: key/value heads when fewer than `heads` (grouped-query attention).
     ///   - scrub: which generated token is shown (1-based) and how many there are; nil while live.
     public static func render(
-        _ explanation: AttentionExplanation?, pending: String, pieces: [String], layers: Int, heads: Int,
+        _ explanation: AttentionExplanation?, pending: String, pieces: [String], layers: Int, heads: Int, kvHeads: Int? = nil,
         scrub: (index: Int, count: Int)?, width: Int, height: Int, ascii: Bool
     ) -> (title: String, rows: [StyledLine]) {
         guard width > 0, height > 0 else { return ("", []) }
@@ -19,7 +20,10 @@ public enum ExplainPane {
         guard let e = explanation else {
             return (" explain\(position) ", AttentionPane.fit([[Segment(pending, .notice)]], width: width, height: height))
         }
-        let title = " L\(e.layer + 1)/\(layers) H\(e.head + 1)/\(heads) explain\(position) "
+        // Under grouped-query attention the keys and values are those of the head's group.
+        let kvHeads = kvHeads ?? heads
+        let group = kvHeads < heads ? " kv\(e.keyValueHead + 1)/\(kvHeads)" : ""
+        let title = " L\(e.layer + 1)/\(layers) H\(e.head + 1)/\(heads)\(group) explain\(position) "
         let arrow = ascii ? "->" : "→"
         func piece(_ i: Int) -> String { AttentionPane.quoted(i < pieces.count ? pieces[i] : "?", ascii: ascii) }
         var rows: [StyledLine] = [

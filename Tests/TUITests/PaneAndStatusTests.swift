@@ -246,3 +246,23 @@ import Testing
     }
 }
 
+
+@Suite struct GroupedQueryPaneTests {
+    /// Six query heads over two key/value heads: every query head is shown, with its group.
+    @Test func everyQueryHeadIsShownWithTheKeyValueHeadItReads() {
+        let snapshot = AttentionSnapshot(layers: 1, heads: 6, kvHeads: 2, length: 2, weights: Array(repeating: 0.5, count: 12))
+        for head in 0..<6 {
+            let (title, _) = AttentionPane.render(
+                .init(snapshot: snapshot, pieces: ["a", "b"], layer: 0, head: head, grid: false), width: 40, height: 8, ascii: false)
+            #expect(title == " L1/1 H\(head + 1)/6 kv\(head / 3 + 1)/2 live ", "\(title)")
+        }
+        let (grid, rows) = AttentionPane.render(.init(snapshot: snapshot, pieces: ["a", "b"], layer: 0, head: 0, grid: true), width: 40, height: 8, ascii: false)
+        #expect(grid.contains("grid 1x6") && rows.count >= 6)
+    }
+
+    @Test func multiHeadAttentionTitlesNameNoGroup() {
+        let snapshot = AttentionSnapshot(layers: 1, heads: 2, length: 1, weights: [1, 1])
+        let (title, _) = AttentionPane.render(.init(snapshot: snapshot, pieces: ["a"], layer: 0, head: 1, grid: false), width: 40, height: 8, ascii: false)
+        #expect(title == " L1/1 H2/2 live ")
+    }
+}
