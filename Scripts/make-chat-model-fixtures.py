@@ -27,7 +27,7 @@ expected.json: {"conversations": [{"system": str|null, "messages": [{"role", "co
   "min_top2_margin": float}]}
 prompt_ids are apply_chat_template(messages, add_generation_prompt=True, tokenize=True);
 reply_ids the greedy continuation (at most 12 tokens) up to, not including, the first
-end-of-turn id; `ended` says whether one came.
+end-of-turn id, reply_text their decode; `ended` says whether one came.
 
 Usage: .venv/bin/python Scripts/make-chat-model-fixtures.py
 """
@@ -182,7 +182,8 @@ def main():
                     prompt += tokenizer(m["content"], add_special_tokens=False).input_ids + [eos_ids[0]]
             reply, ended, margin = greedy_reply(reference, prompt, all_eos)
             assert margin > 1e-3, f"{name}: greedy margin {margin} too small for a stable fixture"
-            entry.update(prompt_ids=prompt, reply_ids=reply, ended=ended, min_top2_margin=margin)
+            entry.update(prompt_ids=prompt, reply_ids=reply, reply_text=tokenizer.decode(reply, skip_special_tokens=False), ended=ended,
+                         min_top2_margin=margin)
             conversations.append(entry)
             print(f"    prompt {len(prompt)} tokens, reply {reply} ended={ended} margin {margin:.4f}")
         (directory / "expected.json").write_text(json.dumps(

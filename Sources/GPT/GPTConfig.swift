@@ -163,3 +163,38 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             + layers * parametersPerLayer + normParameters
     }
 }
+
+extension GPTConfig {
+    /// The architecture in a few words, e.g. "RMSNorm, SwiGLU, 9 query heads over 3 key/value
+    /// heads, rotary (half-split, θ 100000), tied head" — what `info` prints.
+    public var architectureSummary: String {
+        var parts = [norm == .layerNorm ? "LayerNorm" : "RMSNorm", activation == .gelu ? "GELU" : "SwiGLU"]
+        parts.append(kvHeads == heads ? "\(heads) heads" : "\(heads) query heads over \(kvHeads) key/value heads")
+        switch positional {
+        case .learned: parts.append("learned positions")
+        case .sinusoidal: parts.append("sinusoidal positions")
+        case .rope: parts.append("rotary (\(rotaryLayout == .halfSplit ? "half-split" : "interleaved"), θ \(ropeTheta.formatted))")
+        }
+        let biases = [qkvBias ? "q/k/v" : nil, attentionOutputBias ? "output" : nil, mlpBias ? "MLP" : nil].compactMap { $0 }
+        parts.append(biases.isEmpty ? "no biases" : biases.count == 3 ? "biases" : "biases on " + biases.joined(separator: ", "))
+        parts.append(tiedEmbeddings ? "tied head" : "untied head")
+        return parts.joined(separator: ", ")
+    }
+
+    /// Bytes a `GPTModel` and one `GPTState` of this config hold: the weights (as F32: attnchat
+    /// upcasts F16/BF16 files when it loads them), the KV cache for the whole context, and the
+    /// attention capture and chunk buffers.
+    public func inferenceMemory(chunkSize: Int = 128) -> (weights: Int, kvCache: Int, buffers: Int) {
+        let floats = MemoryLayout<Float>.size
+        let T = min(chunkSize, contextLength)
+        let cache = 2 * layers * contextLength * kvWidth
+        let capture = layers * heads * contextLength + heads * T * contextLength
+        let chunk = T * (3 * width + qkvWidth + attentionWidth + (activation == .swiglu ? 2 : 1) * mlpWidth) + vocabSize
+        return (parameterCount * floats, cache * floats, (capture + chunk) * floats)
+    }
+}
+
+extension Float {
+    /// 100000 rather than 100000.0; 0.5 as 0.5.
+    fileprivate var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : "\(self)" }
+}

@@ -16,8 +16,15 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let (model, source) = try modelOptions.load()
         let c = model.config
+        let memory = c.inferenceMemory()
+        let resident = memory.weights + memory.kvCache + memory.buffers
         if json {
             var object = c.jsonObject
+            object["model_type"] = .string(source.huggingFace?.modelType ?? "attnchat")
+            object["num_key_value_heads"] = .integer(Int64(c.kvHeads))
+            object["head_size"] = .integer(Int64(c.headSize))
+            object["architecture"] = .string(c.architectureSummary)
+            object["memory_bytes"] = .integer(Int64(resident))
             object["parameters"] = .integer(Int64(c.parameterCount))
             object["file"] = .string(source.path)
             object["dtypes"] = .array(source.dtypes.map(JSONValue.string))
@@ -29,8 +36,11 @@ struct InfoCommand: ParsableCommand {
             file        \(TerminalSafe.oneLine(source.path))
             dtype       \(source.dtypes.joined(separator: ", ")) (\(formatBytes(source.fileBytes)) of tensors)
             parameters  \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)
+            model type  \(source.huggingFace?.modelType ?? "attnchat")
+            parts       \(c.architectureSummary)
+            memory      \(formatBytes(resident)) resident: weights \(formatBytes(memory.weights)) (F32), KV cache \(formatBytes(memory.kvCache)) for \(c.contextLength) tokens, buffers \(formatBytes(memory.buffers))
             layers      \(c.layers)
-            heads       \(c.heads) (head size \(c.headSize))
+            heads       \(c.heads)\(c.kvHeads == c.heads ? "" : " over \(c.kvHeads) key/value heads") (head size \(c.headSize))
             width       \(c.width) (MLP \(c.mlpWidth))
             context     \(c.contextLength) tokens
             vocabulary  \(c.vocabSize) tokens
