@@ -45,7 +45,7 @@ struct InfoCommand: ParsableCommand {
             context     \(c.contextLength) tokens
             vocabulary  \(c.vocabSize) tokens
             positions   \(c.positional.rawValue)
-            layer norm  eps \(c.layerNormEpsilon)
+            norm eps    \(c.layerNormEpsilon)
 
             """)
     }

@@ -4,21 +4,27 @@ import Foundation
 import GPT
 
 /// `--model M`: `default` (the embedded model), an attnchat `.safetensors` file, or a Hugging
-/// Face GPT-2 directory.
+/// Face directory (GPT-2, Llama, Qwen2, Mistral).
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "default (the embedded model), a .safetensors file written by attnchat, or a Hugging Face GPT-2 directory (config.json + model.safetensors).")
+    @Option(name: .long, help: "default (the embedded model), a .safetensors file written by attnchat, or a Hugging Face model directory (config.json + model.safetensors or its shards; GPT-2, Llama, Qwen2, Mistral).")
     var model = "default"
+
+    @Option(name: .customLong("context"), help: "Hugging Face Llama-family models: the most tokens of context to allocate (default \(GPTModel.defaultContextLimit); never more than the model's max_position_embeddings). The KV cache grows with it.")
+    var contextLimit = GPTModel.defaultContextLimit
 
     /// The name `default` always means the embedded model; a file of that name needs a path (./default).
     var isDefault: Bool { model == "default" }
 
     func validate() throws {
         guard !model.isEmpty else { throw ValidationError("--model is empty: give default, a .safetensors file or a model directory") }
+        guard contextLimit > 0 && contextLimit <= GPTConfig.limits.contextLength else {
+            throw ValidationError("--context must be in 1...\(GPTConfig.limits.contextLength) (got \(contextLimit))")
+        }
     }
 
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         if isDefault { return try loadDefaultModel() }
-        return try GPTModel.load(path: model)
+        return try GPTModel.load(path: model, contextLimit: contextLimit)
     }
 
     /// What the status bar and transcripts call the model: the file's name without its
