@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer for attnchat's inference benchmark.
 
-Builds a random GPT-2 (transformers GPT2LMHeadModel, float32, eval mode, fixed seed) of the
-given shape and measures, on the CPU with the given number of threads:
+Builds a random GPT-2 (transformers GPT2LMHeadModel) or, with --family llama, a random Llama
+(LlamaForCausalLM: RMSNorm, SwiGLU MLP of width --mlp, --kv-heads key/value heads, half-split
+rotary positions, no biases, LM head tied to the embedding unless --untied), float32, eval mode,
+fixed seed, of the given shape and measures, on the CPU with the given number of threads:
 
   prefill tokens/s  one forward pass over P random tokens (with the KV cache being built, as
                     generate() does); best of 3 after a warm-up; P / time.
@@ -26,6 +28,10 @@ Prints one human-readable line; with --json, one JSON object on stdout instead:
 Example (GPT-2 small shape):
   .venv/bin/python Scripts/bench_torch.py --layers 12 --heads 12 --embd 768 --vocab 50257 \\
       --ctx 1024 --prompt-tokens 128 --new-tokens 64 --threads 2 --json
+Example (SmolLM2-135M shape):
+  .venv/bin/python Scripts/bench_torch.py --family llama --layers 30 --heads 9 --kv-heads 3 \\
+      --embd 576 --mlp 1536 --vocab 49152 --ctx 8192 --rope-theta 100000 \\
+      --prompt-tokens 128 --new-tokens 64 --threads 2 --json
 """
 
 import argparse
@@ -35,7 +41,7 @@ import time
 
 import torch
 import transformers
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 SEED = 0
 
@@ -43,11 +49,18 @@ SEED = 0
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--family", choices=["gpt2", "llama"], default="gpt2",
+                   help="gpt2: GPT2LMHeadModel; llama: LlamaForCausalLM (RMSNorm, SwiGLU, GQA, RoPE)")
     p.add_argument("--layers", type=int, required=True)
     p.add_argument("--heads", type=int, required=True)
     p.add_argument("--embd", type=int, required=True)
     p.add_argument("--vocab", type=int, required=True)
     p.add_argument("--ctx", type=int, required=True)
+    p.add_argument("--kv-heads", type=int, help="llama: key/value heads (default: --heads)")
+    p.add_argument("--mlp", type=int, help="llama: MLP width (intermediate_size; default 4 x --embd)")
+    p.add_argument("--rope-theta", type=float, default=10000.0, help="llama: rotary base")
+    p.add_argument("--rms-eps", type=float, default=1e-5, help="llama: rms_norm_eps")
+    p.add_argument("--untied", action="store_true", help="llama: an LM head of its own (tie_word_embeddings false)")
     p.add_argument("--prompt-tokens", type=int, required=True)
     p.add_argument("--new-tokens", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)
@@ -59,15 +72,31 @@ def parse_args(argv):
         p.error("need 1 <= prompt-tokens, 1 <= new-tokens and prompt-tokens + new-tokens <= ctx")
     if a.embd % a.heads:
         p.error("embd must be divisible by heads")
+    if a.family == "gpt2" and (a.kv_heads is not None or a.mlp is not None or a.untied):
+        p.error("--kv-heads, --mlp and --untied are for --family llama")
+    a.kv_heads = a.heads if a.kv_heads is None else a.kv_heads
+    a.mlp = 4 * a.embd if a.mlp is None else a.mlp
+    if a.kv_heads < 1 or a.heads % a.kv_heads:
+        p.error("kv-heads must divide heads")
     return a
 
 
 def build_model(a):
-    special = min(50256, a.vocab - 1)  # GPT-2's <|endoftext|>, or the last id of a smaller vocab
-    config = GPT2Config(vocab_size=a.vocab, n_positions=a.ctx, n_embd=a.embd, n_layer=a.layers,
-                        n_head=a.heads, bos_token_id=special, eos_token_id=special)
+    if a.family == "llama":
+        # SmolLM2's special ids: 0 is both <|endoftext|> (bos) and eos in the base model.
+        config = LlamaConfig(vocab_size=a.vocab, hidden_size=a.embd, intermediate_size=a.mlp, num_hidden_layers=a.layers,
+                             num_attention_heads=a.heads, num_key_value_heads=a.kv_heads, head_dim=a.embd // a.heads,
+                             max_position_embeddings=a.ctx, rms_norm_eps=a.rms_eps,
+                             rope_parameters={"rope_type": "default", "rope_theta": a.rope_theta},
+                             tie_word_embeddings=not a.untied, bos_token_id=0, eos_token_id=0)
+        model_class = LlamaForCausalLM
+    else:
+        special = min(50256, a.vocab - 1)  # GPT-2's <|endoftext|>, or the last id of a smaller vocab
+        config = GPT2Config(vocab_size=a.vocab, n_positions=a.ctx, n_embd=a.embd, n_layer=a.layers,
+                            n_head=a.heads, bos_token_id=special, eos_token_id=special)
+        model_class = GPT2LMHeadModel
     torch.manual_seed(SEED)
-    model = GPT2LMHeadModel(config)  # attention implementation: transformers' default choice
+    model = model_class(config)  # attention implementation: transformers' default choice (sdpa)
     model.eval()
     return model
 
@@ -124,7 +153,8 @@ def main(argv=None):
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
         "attn_implementation": model.config._attn_implementation,
-        "layers": a.layers, "heads": a.heads, "embd": a.embd, "vocab": a.vocab, "ctx": a.ctx,
+        "family": a.family, "layers": a.layers, "heads": a.heads, "kv_heads": a.kv_heads, "embd": a.embd,
+        "mlp": a.mlp, "vocab": a.vocab, "ctx": a.ctx,
         "prompt_tokens": a.prompt_tokens, "new_tokens": a.new_tokens,
         "prefill_s": t_prefill, "generate_s": t_generate,
         "params": sum(p.numel() for p in model.parameters()),
@@ -135,7 +165,8 @@ def main(argv=None):
         dec = result["decode_tokens_per_s"]
         dec_text = f"{dec:.1f} tok/s" if dec else "n/a (generate took no longer than prefill)"
         print(f"torch {result['torch']} / transformers {result['transformers']} ({result['attn_implementation']}), "
-              f"{result['threads']} threads, {a.layers}L {a.heads}H d{a.embd} V{a.vocab} ctx{a.ctx}: "
+              f"{result['threads']} threads, {a.family} {a.layers}L {a.heads}H/{a.kv_heads}KV d{a.embd} "
+              f"M{a.mlp} V{a.vocab} ctx{a.ctx}: "
               f"prefill {result['prefill_tokens_per_s']:.1f} tok/s (P={a.prompt_tokens}), "
               f"decode {dec_text} (G={a.new_tokens})")
     return 0

@@ -15,11 +15,27 @@ struct BenchCommand: ParsableCommand {
         discussion: "Without --model, a randomly initialised model of --shape is used.")
 
     enum Shape: String, ExpressibleByArgument, CaseIterable {
-        case gpt2Small = "gpt2-small", default4x256 = "4x256"
+        case gpt2Small = "gpt2-small", default4x256 = "4x256", smolLM2 = "smollm2-135m"
         var config: GPTConfig {
             switch self {
             case .gpt2Small: return GPTConfig(vocabSize: 50_257, contextLength: 1024, layers: 12, heads: 12, width: 768)
             case .default4x256: return GPTConfig(vocabSize: 4096, contextLength: 256, layers: 4, heads: 4, width: 256)
+            case .smolLM2:
+                // HuggingFaceTB/SmolLM2-135M's config.json as the loader reads it: a Llama with 9 query
+                // heads over 3 key/value heads, 8,192 trained positions of which attnchat allocates
+                // `GPTModel.defaultContextLimit`.
+                var c = GPTConfig(
+                    vocabSize: 49_152, contextLength: min(8192, GPTModel.defaultContextLimit), layers: 30, heads: 9, width: 576,
+                    mlpWidth: 1536, layerNormEpsilon: 1e-5, positional: .rope, ropeTheta: 100_000)
+                c.norm = .rmsNorm
+                c.activation = .swiglu
+                c.kvHeads = 3
+                c.rotaryLayout = .halfSplit
+                c.qkvBias = false
+                c.attentionOutputBias = false
+                c.mlpBias = false
+                c.tiedEmbeddings = true
+                return c
             }
         }
     }
@@ -54,6 +70,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard promptTokens > 0, newTokens > 0, repeats > 0 else { throw ValidationError("--prompt-tokens, --new-tokens and --repeats must be positive") }
         guard batch > 0, steps > 0 else { throw ValidationError("--batch and --steps must be positive (got \(batch) and \(steps))") }
+        if train, !shape.config.isGPT2Architecture {
+            throw ValidationError("--train: attnchat trains GPT-2's architecture only; --shape \(shape.rawValue) is a Llama")
+        }
     }
 
     func run() throws {

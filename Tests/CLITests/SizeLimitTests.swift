@@ -85,6 +85,20 @@ import Testing
         #expect(r.stderr.contains(flags[0]), "\(r.stderr)")
     }
 
+    /// attnchat trains GPT-2's architecture only: a Llama shape is refused before anything is allocated.
+    @Test func benchTrainingALlamaShapeIs64() throws {
+        let r = try CLI.run(["bench", "--train", "--shape", "smollm2-135m", "--repeats", "1"])
+        #expect(r.status == 64, "\(r.stderr.prefix(300))")
+        #expect(r.stderr.contains("--shape smollm2-135m is a Llama"), "\(r.stderr)")
+    }
+
+    /// The SmolLM2-135M shape (issue 11) is a valid config that prefills and decodes.
+    @Test func benchSmolLM2ShapeRuns() throws {
+        let r = try CLI.run(["bench", "--shape", "smollm2-135m", "--prompt-tokens", "2", "--new-tokens", "2", "--repeats", "1", "--json"])
+        #expect(r.status == 0, "\(r.stderr.prefix(300))")
+        #expect(r.stdout.contains("\"layers\":30") && r.stdout.contains("\"vocab_size\":49152"), "\(r.stdout)")
+    }
+
     /// 40,000 ids took 55 s to parse (ArgumentParser is quadratic in a repeated argument).
     @Test func decodingFortyThousandIdsTakesUnderTenSeconds() throws {
         let start = Date()
