@@ -101,11 +101,18 @@ struct Pipeline: Sendable {
         }
         var previousEnd = 0
         var position = 0
+        // Most positions start no added token (Llama-3's 256 all start with "<"): one set lookup
+        // skips them instead of trying every candidate.
+        let firstScalars = Set(candidates.compactMap { $0.0.first })
         func emitText(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
             segments.append(.text(Array(text[range]), atStart: atStart && range.lowerBound == 0))
         }
         while position < text.count {
+            guard firstScalars.contains(text[position]) else {
+                position += 1
+                continue
+            }
             // Longest candidate starting here.
             var best: (Int, AddedToken)?
             for (content, token) in candidates where content.count > (best?.0 ?? 0) && position + content.count <= text.count {
