@@ -17,6 +17,43 @@ import Testing
         #expect(maxError(fastAtt, slowAtt) < 1e-6)
     }
 
+    /// The GEMM form of a prefill chunk against cached keys equals the naive definition, with the
+    /// entries past each query's visible keys written as 0. (queries T, cached p0, H, kvHeads, hs)
+    @Test(arguments: [(16, 0, 4, 4, 8), (20, 37, 6, 2, 8), (17, 5, 9, 3, 12), (33, 100, 4, 1, 16)])
+    func blockedAttentionMatchesNaive(T: Int, p0: Int, H: Int, kvHeads: Int, hs: Int) {
+        let (A, K, S) = (H * hs, kvHeads * hs, p0 + T)
+        let stride = S + 5
+        var rng = TestRNG(seed: UInt64(T * 7 + p0 + H))
+        let q = rng.floats(T * A, scale: 2), k = rng.floats(S * K, scale: 2), v = rng.floats(S * K)
+        var fastOut = [Float](repeating: .nan, count: T * A), slowOut = fastOut
+        var fastAtt = [Float](repeating: -1, count: H * T * stride), slowAtt = fastAtt
+        attentionForwardBlocked(out: &fastOut, att: &fastAtt, attStride: stride, q: q, qStride: A, k: k, v: v, kvStride: K, T: T, pastLength: p0, heads: H, kvHeads: kvHeads, headSize: hs)
+        attentionForwardNaive(out: &slowOut, att: &slowAtt, attStride: stride, q: q, qStride: A, k: k, v: v, kvStride: K, T: T, pastLength: p0, heads: H, kvHeads: kvHeads, headSize: hs)
+        #expect(maxError(fastOut, slowOut) < 1e-5)
+        for h in 0..<H {
+            for t in 0..<T {
+                let row = (h * T + t) * stride
+                let visible = p0 + t + 1
+                #expect(maxError(Array(fastAtt[row..<(row + visible)]), Array(slowAtt[row..<(row + visible)])) < 1e-6)
+                #expect(fastAtt[(row + visible)..<(row + S)].allSatisfy { $0 == 0 })
+                #expect(fastAtt[(row + S)..<(row + stride)].allSatisfy { $0 == -1 })
+            }
+        }
+    }
+
+    @Test func blockedAttentionHonoursAPaddingMask() {
+        let (T, H, hs, keys) = (18, 2, 8, 11)
+        let C = H * hs
+        var rng = TestRNG(seed: 5)
+        let q = rng.floats(T * C, scale: 2), k = rng.floats(keys * C, scale: 2), v = rng.floats(keys * C)
+        var fastOut = [Float](repeating: 0, count: T * C), slowOut = fastOut
+        var fastAtt = [Float](repeating: 0, count: H * T * keys), slowAtt = fastAtt
+        attentionForwardBlocked(out: &fastOut, att: &fastAtt, attStride: keys, q: q, qStride: C, k: k, v: v, kvStride: C, T: T, pastLength: 0, heads: H, headSize: hs, mask: .bidirectional(keys: keys))
+        attentionForwardNaive(out: &slowOut, att: &slowAtt, attStride: keys, q: q, qStride: C, k: k, v: v, kvStride: C, T: T, pastLength: 0, heads: H, headSize: hs, mask: .bidirectional(keys: keys))
+        #expect(maxError(fastOut, slowOut) < 1e-5)
+        #expect(maxError(fastAtt, slowAtt) < 1e-6)
+    }
+
     /// Grouped-query attention is multi-head attention whose key/value heads are repeated:
     /// the definition transformers implements with `repeat_kv`.
     @Test func groupedAttentionEqualsRepeatedKeyValueHeads() {

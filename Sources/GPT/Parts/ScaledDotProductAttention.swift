@@ -19,7 +19,8 @@ public enum ScaledDotProductAttention {
     /// - Parameters:
     ///   - out: the merged output view, (T, C); overwritten.
     ///   - weights: (H, T, weightStride), receives each query's weights over the keys it sees
-    ///     (`mask.visibleKeys`); the rest of a row is left as it was.
+    ///     (`mask.visibleKeys`); the rest of a row is left as it was, or (from `blockedQueries`
+    ///     queries on) zero up to the widest row.
     ///   - q: (T) rows of H heads; k, v: (S) rows of H heads (a KV cache, or another sequence).
     public static func forward(
         out: HeadView, weights: UnsafeMutablePointer<Float>, weightStride: Int, q: HeadView, k: HeadView, v: HeadView,
@@ -29,10 +30,15 @@ public enum ScaledDotProductAttention {
         precondition(k.rowStride == v.rowStride, "keys and values share a row layout")
         precondition(sameHeads(out, q) && sameHeads(k, v) && q.headSize == k.headSize, "q and the output, k and v must have the same heads")
         precondition(q.heads % k.heads == 0, "query heads must split evenly over the key/value heads")
-        attentionForward(
-            out: out.base, att: weights, attStride: weightStride, q: q.base, qStride: q.rowStride, k: k.base, v: v.base,
-            kvStride: k.rowStride, T: T, pastLength: p0, heads: q.heads, kvHeads: k.heads, headSize: q.headSize, mask: mask)
+        // A chunk of queries (prefill) is two GEMMs per head; a single query (decode) or a few
+        // are the per-query loops, which read each key once and skip the masked ones.
+        let kernel = T >= blockedQueries ? attentionForwardBlocked : attentionForward
+        kernel(
+            out.base, weights, weightStride, q.base, q.rowStride, k.base, v.base, k.rowStride, T, p0, q.heads, k.heads, q.headSize, mask)
     }
+
+    /// From this many queries on, `forward` takes the GEMM form (`attentionForwardBlocked`).
+    public static let blockedQueries = 16
 
     /// The same for one whole sequence (p0 = 0, keys = the queries' own positions), as training
     /// runs it: each head's two products go through BLAS. weights: (H, T, T), with zeros where
