@@ -49,7 +49,7 @@ public enum AttentionMask: Sendable, Equatable {
 ///     head h / (H / kvHeads)); nil means H, one key/value head per query head.
 ///   - mask: `.causal` (decoders, the default) or `.bidirectional(keys:)`.
 ///
-/// Each (key/value head, query) pair is independent, so they are spread over threads.
+/// Each (head, query) pair is independent, so they are spread over threads.
 public func attentionForward(
     out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, attStride: Int,
     q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -60,32 +60,20 @@ public func attentionForward(
     precondition(group >= 1 && H % group == 0, "query heads must split evenly over the key/value heads")
     let C = H * hs
     let scale = 1 / Float(hs).squareRoot()
-    nonisolated(unsafe) let (out, att) = (out, att)  // each (group, t) writes its own rows of both
-    // One item is one query position and one key/value head with the `group` query heads that
-    // share it: each key and value row is read once for all of them (under grouped-query
-    // attention the cache is the largest thing a long-context decode reads after the weights).
-    let work = max(1, mask.widestRow(queries: T, pastLength: p0) * hs * group)
-    parallelFor((H / group) * T, minimumPerThread: max(1, 32_768 / work)) { range in
+    nonisolated(unsafe) let (out, att) = (out, att)  // each (h, t) writes its own row of both
+    parallelFor(H * T, minimumPerThread: max(1, 32_768 / max(1, mask.widestRow(queries: T, pastLength: p0) * hs))) { range in
         for item in range {
-            let g = item / T
+            let h = item / T
             let t = item % T
-            let kvOffset = g * hs
-            let heads = (g * group)..<((g + 1) * group)
+            let kvOffset = (h / group) * hs
+            let query = q + t * qStride + h * hs
+            let row = att + (h * T + t) * attStride
             let visible = mask.visibleKeys(query: t, pastLength: p0)
-            func row(_ h: Int) -> UnsafeMutablePointer<Float> { att + (h * T + t) * attStride }
-            func output(_ h: Int) -> UnsafeMutablePointer<Float> { out + t * C + h * hs }
-            for j in 0..<visible {
-                let key = k + j * kvStride + kvOffset
-                for h in heads { row(h)[j] = dot(q + t * qStride + h * hs, key, hs) * scale }
-            }
-            for h in heads {
-                softmaxInPlace(row(h), count: visible)
-                output(h).update(repeating: 0, count: hs)
-            }
-            for j in 0..<visible {
-                let value = v + j * kvStride + kvOffset
-                for h in heads { axpy(row(h)[j], value, output(h), hs) }
-            }
+            for j in 0..<visible { row[j] = dot(query, k + j * kvStride + kvOffset, hs) * scale }
+            softmaxInPlace(row, count: visible)
+            let o = out + t * C + h * hs
+            o.update(repeating: 0, count: hs)
+            for j in 0..<visible { axpy(row[j], v + j * kvStride + kvOffset, o, hs) }
         }
     }
 }
