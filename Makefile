@@ -10,9 +10,15 @@ BIN = .build/release/attnchat
 deps:
 	@Scripts/install-deps
 
+# A freshly linked binary's debug information and symbol table move to $(BIN).debug, which gdb and
+# Swift's backtracer find through the binary's .gnu_debuglink; the shipped file keeps neither.
 build: deps
 	$(SWIFT) build $(STATIC_FLAGS) --product attnchat
 	@file -L $(BIN) | grep -q "statically linked" || { echo "$(BIN) is not statically linked" >&2; exit 1; }
+	@if readelf -S $(BIN) | grep -q '\.debug_info'; then \
+		objcopy --only-keep-debug $(BIN) $(BIN).debug && \
+		objcopy --strip-unneeded --add-gnu-debuglink=$(BIN).debug $(BIN); \
+	fi
 
 run: build
 	$(BIN) $(ARGS)

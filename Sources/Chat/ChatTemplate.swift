@@ -1,6 +1,6 @@
 import ChatTemplates
 import FileIO
-import Foundation
+import FoundationEssentials
 import GPT
 import JSON
 import Tokenizer
@@ -162,8 +162,8 @@ struct TemplateFiles {
 
     /// nil when the directory has neither file.
     init?(directory: String) throws(ChatError) {
-        let configPath = (directory as NSString).appendingPathComponent("tokenizer_config.json")
-        let jinjaPath = (directory as NSString).appendingPathComponent("chat_template.jinja")
+        let configPath = Path.join(directory, "tokenizer_config.json")
+        let jinjaPath = Path.join(directory, "chat_template.jinja")
         let fm = FileManager.default
         guard fm.fileExists(atPath: configPath) || fm.fileExists(atPath: jinjaPath) else { return nil }
         func read(_ path: String) throws(ChatError) -> Data {

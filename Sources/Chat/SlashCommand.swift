@@ -91,7 +91,7 @@ public enum SlashCommand: Equatable, Sendable {
     /// ignored, except inside a `/set` value or a `/save` path).
     /// - Throws: `SlashCommandError`: an unknown name, or arguments the command does not take.
     public static func parse(_ line: String) throws(SlashCommandError) -> SlashCommand {
-        let text = trimmed(Substring(line))
+        let text = trimmed(line)
         let nameEnd = text.firstIndex(where: \.isWhitespace) ?? text.endIndex
         let name = String(text[..<nameEnd])
         guard let entry = entries.first(where: { $0.names.contains(name) }) else { throw .unknown(name) }
@@ -114,7 +114,8 @@ public enum SlashCommand: Equatable, Sendable {
 
     private static let settingNamesLine = "NAME is one of: " + SamplingSettings.settingNames.joined(separator: ", ")
 
-    private static func trimmed(_ text: Substring) -> String {
+    /// `text` without the whitespace (newlines included) around it: how an input line is read.
+    public static func trimmed(_ text: some StringProtocol) -> String {
         guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return String(text[first...last])
     }

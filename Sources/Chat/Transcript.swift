@@ -1,5 +1,6 @@
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The plain, readable transcript format:
 ///
@@ -14,16 +15,23 @@ import Foundation
 /// An interrupted reply's header reads `[bot, interrupted]`. Control characters are made inert.
 public enum Transcript {
     public static func render(_ turns: [Turn], modelName: String, date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss Z"
-        var text = "# attnchat transcript, \(formatter.string(from: date)), model \(modelName)\n"
+        var text = "# attnchat transcript, \(timestamp(date)), model \(modelName)\n"
         for turn in turns {
             text += "\n[\(turn.role.rawValue)\(turn.interrupted ? ", interrupted" : "")]\n"
             text += TerminalSafe.inert(turn.text)
             if !turn.text.hasSuffix("\n") { text += "\n" }
         }
         return text
+    }
+
+    /// `date` in the local time zone as "2026-11-27 13:05:00 +0000" (strftime's "%Y-%m-%d %H:%M:%S %z").
+    static func timestamp(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var local = tm()
+        localtime_r(&seconds, &local)
+        var bytes = [CChar](repeating: 0, count: 64)
+        let length = strftime(&bytes, bytes.count, "%Y-%m-%d %H:%M:%S %z", &local)
+        return String(decoding: bytes.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Writes the transcript atomically: the previous file stays intact if anything fails.

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// `chat --transcript FILE`: the conversation kept on disk while it happens. The file is

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Arguments of a filter, test, method or global, bound to parameter names like a Python call.
 struct BoundArguments {

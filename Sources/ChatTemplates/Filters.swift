@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Jinja's built-in filters and tests, transformers' globals, and the Python methods templates
 /// call on strings, dicts and lists. Anything not listed here is an `.unsupported` error.
@@ -72,7 +73,7 @@ extension Renderer {
             case .float(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : fallback
             case .string(let s):
                 let base = args["base"].flatMap { integer($0) } ?? 10
-                let trimmed = strip(s, chars: nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
+                let trimmed = strip(s, chars: nil, leading: true, trailing: true).replacing("_", with: "")
                 if let i = Int(trimmed, radix: base) { return .int(i) }
                 if base == 10, let d = Double(trimmed), d.isFinite { return .int(Int(d.rounded(.towardZero))) }
                 return fallback
@@ -112,7 +113,7 @@ extension Renderer {
                 // Python's round(): the exact binary value rounded half-to-even, which is what
                 // glibc's printf does for a non-negative precision.
                 if precision >= 0, n.double.isFinite {
-                    return .float(Double(String(format: "%.*f", precision, n.double)) ?? n.double)
+                    return .float(Double(PythonText.fixed(n.double, precision)) ?? n.double)
                 }
                 return .float((n.double * scale).rounded(.toNearestOrEven) / scale)
             case "ceil": return .float((n.double * scale).rounded(.up) / scale)
@@ -442,12 +443,14 @@ extension Renderer {
 
     /// C's `strftime` for the directives dates in templates use, in English, in local time.
     func strftime(_ format: String, at position: SourcePosition) throws -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone.current
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: now)
+        // glibc's local time (TZ, /etc/localtime): FoundationEssentials alone knows only GMT.
+        var seconds = time_t(now.timeIntervalSince1970.rounded(.down))
+        var c = tm()
+        localtime_r(&seconds, &c)
         let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
         let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-        let year = c.year!, month = c.month!, day = c.day!, hour = c.hour!, minute = c.minute!, second = c.second!, weekday = c.weekday!
+        let year = Int(c.tm_year) + 1900, month = Int(c.tm_mon) + 1, day = Int(c.tm_mday)
+        let hour = Int(c.tm_hour), minute = Int(c.tm_min), second = Int(c.tm_sec), weekday = Int(c.tm_wday) + 1
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         var out = ""
         var scalars = format.unicodeScalars.makeIterator()
@@ -480,8 +483,8 @@ extension Renderer {
             case "M": out += number(minute)
             case "S": out += number(second)
             case "j":
-                let dayOfYear = calendar.ordinality(of: .day, in: .year, for: now) ?? 1
-                out += unpadded ? "\(dayOfYear)" : String(format: "%03d", dayOfYear)
+                let dayOfYear = Int(c.tm_yday) + 1
+                out += unpadded ? "\(dayOfYear)" : PythonText.zeroPadded(dayOfYear, 3)
             case "%": out += "%"
             default: throw error(.unsupported, "strftime directive %\(directive)", position)
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// A model's chat template (the Jinja text from `tokenizer_config.json`'s `chat_template` or a

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Python's `str()`, operators and comparisons on template values.
 extension Renderer {

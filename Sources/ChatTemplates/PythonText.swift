@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import JSON
 
 /// Python's text conversions, which decide the bytes of every value a template prints:
@@ -34,7 +34,7 @@ enum PythonText {
         if decimalPoint > 16 || decimalPoint <= -4 {
             let e = decimalPoint - 1
             let mantissa = digits.count > 1 ? String(digits.first!) + "." + digits.dropFirst() : digits
-            let exponentText = String(format: "%02d", abs(e))
+            let exponentText = zeroPadded(abs(e), 2)
             return sign + mantissa + "e" + (e < 0 ? "-" : "+") + exponentText
         }
         if decimalPoint <= 0 {
@@ -64,11 +64,11 @@ enum PythonText {
                 if isPrintable(c) {
                     out.append(c)
                 } else if c.value < 0x100 {
-                    out.append(contentsOf: String(format: "\\x%02x", c.value).unicodeScalars)
+                    out.append(contentsOf: ("\\x" + hex(c.value, 2)).unicodeScalars)
                 } else if c.value < 0x10000 {
-                    out.append(contentsOf: String(format: "\\u%04x", c.value).unicodeScalars)
+                    out.append(contentsOf: ("\\u" + hex(c.value, 4)).unicodeScalars)
                 } else {
-                    out.append(contentsOf: String(format: "\\U%08x", c.value).unicodeScalars)
+                    out.append(contentsOf: ("\\U" + hex(c.value, 8)).unicodeScalars)
                 }
             }
         }
@@ -109,11 +109,34 @@ enum PythonText {
                 out.unicodeScalars.append(c)
             } else if c.value > 0xFFFF {
                 let v = c.value - 0x10000
-                out += String(format: "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF))
+                out += "\\u" + hex(0xD800 + (v >> 10), 4) + "\\u" + hex(0xDC00 + (v & 0x3FF), 4)
             } else {
-                out += String(format: "\\u%04x", c.value)
+                out += "\\u" + hex(c.value, 4)
             }
         }
         return out
+    }
+}
+
+// printf's integer and fixed-point conversions, which the texts above are specified by.
+extension PythonText {
+    /// `value` in lowercase hex with zeros before it to `width` digits (`%0*x`).
+    static func hex(_ value: UInt32, _ width: Int) -> String { zeroPadded(String(value, radix: 16), width) }
+
+    /// `value` ≥ 0 with zeros before it to `width` digits (`%0*d`).
+    static func zeroPadded(_ value: Int, _ width: Int) -> String { zeroPadded(String(value), width) }
+
+    private static func zeroPadded(_ digits: String, _ width: Int) -> String {
+        String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// `value` with `digits` decimals, by glibc's printf (`%.*f`): the exact binary value rounded
+    /// half to even, as Python's `round()` does.
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        let arguments: [CVarArg] = [Int32(digits), value]
+        let length = Int(withVaList(arguments) { vsnprintf(nil, 0, "%.*f", $0) })
+        var bytes = [CChar](repeating: 0, count: length + 1)
+        _ = withVaList(arguments) { vsnprintf(&bytes, bytes.count, "%.*f", $0) }
+        return String(decoding: bytes.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

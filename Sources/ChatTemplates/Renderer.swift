@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Variables visible at one point of a template. `for` iterations and macro calls get a child
 /// scope, so a `set` inside them does not leak out — Jinja's rule, and why templates use

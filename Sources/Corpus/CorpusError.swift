@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// A corpus that cannot be read: one line naming the file and what is wrong, and a sysexits code.

@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Files replaced all at once: a crash, a kill or a full disk at any moment leaves either the
 /// old file or the new one, never a mix. The new bytes go to a temporary file in the same

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Input files — a model, a vocabulary, a corpus, a config — with the ways opening and reading
@@ -102,6 +102,15 @@ public enum InputFile {
         guard UInt64(size) <= ProcessInfo.processInfo.physicalMemory else {
             throw .unreadable(path: path, reason: "it is \(size) bytes, more than this machine's memory (\(ProcessInfo.processInfo.physicalMemory) bytes)")
         }
+        return try readToEnd(descriptor, expectedSize: size, path: path)
+    }
+
+    /// Standard input, read to its end (`tokenizer encode -`); `name` is what a failure calls it.
+    public static func readStandardInput(name: String = "standard input") throws(Failure) -> Data {
+        try readToEnd(STDIN_FILENO, expectedSize: 0, path: name)
+    }
+
+    private static func readToEnd(_ descriptor: Int32, expectedSize size: Int, path: String) throws(Failure) -> Data {
         var data = Data(count: size)
         var filled = 0
         while true {

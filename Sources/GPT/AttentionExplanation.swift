@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// One head's self-attention for one query position, step by step, on the numbers generation
 /// computed: what `attnchat explain` prints. Positions are 0-based here.

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 import Kernels
 import Safetensors
@@ -185,7 +185,7 @@ extension GPTModel {
 
     /// `generation_config.json` as an object, or nil when the directory has none.
     static func generationConfig(directory: String) throws(GPTError) -> JSONObject? {
-        let path = (directory as NSString).appendingPathComponent("generation_config.json")
+        let path = Path.join(directory, "generation_config.json")
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return try configObject(path: path)
     }
@@ -195,7 +195,7 @@ extension GPTModel {
     static func huggingFaceInfo(
         modelType: String, config object: JSONObject, path: String, directory: String, vocabSize: Int, trained: Int
     ) throws(GPTError) -> HuggingFaceModelInfo {
-        let generationPath = (directory as NSString).appendingPathComponent("generation_config.json")
+        let generationPath = Path.join(directory, "generation_config.json")
         let generation = try generationConfig(directory: directory)
         var endOfTurn: [Int] = []
         for (value, file) in [(object["eos_token_id"], path), (generation?["eos_token_id"], generationPath)] {
@@ -312,8 +312,8 @@ struct CheckpointShards {
     var names: [String] { Array(byName.keys) }
 
     init(directory: String) throws(GPTError) {
-        let single = (directory as NSString).appendingPathComponent("model.safetensors")
-        let indexPath = (directory as NSString).appendingPathComponent("model.safetensors.index.json")
+        let single = Path.join(directory, "model.safetensors")
+        let indexPath = Path.join(directory, "model.safetensors.index.json")
         func open(_ path: String) throws(GPTError) -> SafetensorsFile {
             do { return try SafetensorsFile(path: path) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
         }
@@ -343,7 +343,7 @@ struct CheckpointShards {
             if let opened = files[shard] {
                 file = opened
             } else {
-                file = try open((directory as NSString).appendingPathComponent(shard))
+                file = try open(Path.join(directory, shard))
                 files[shard] = file
             }
             guard let info = file[name] else {

@@ -1,5 +1,6 @@
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 import JSON
 import Safetensors
 
@@ -44,8 +45,8 @@ extension GPTModel {
         // unreadable, "") is opened as a file, which classifies what is wrong (`InputFile`).
         var status = stat()
         if !path.isEmpty, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-            let configPath = (path as NSString).appendingPathComponent("config.json")
-            let weightsPath = (path as NSString).appendingPathComponent("model.safetensors")
+            let configPath = Path.join(path, "config.json")
+            let weightsPath = Path.join(path, "model.safetensors")
             guard FileManager.default.fileExists(atPath: configPath) else {
                 throw .missingModel(path: path, reason: "directory has no config.json (expected a Hugging Face model directory)")
             }

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 import Safetensors
 
@@ -64,8 +64,8 @@ extension GPTModel {
             hf["bos_token_id"] = .integer(Int64(id))
             hf["eos_token_id"] = .integer(Int64(id))
         }
-        let configPath = (directory as NSString).appendingPathComponent("config.json")
-        let modelPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        let configPath = Path.join(directory, "config.json")
+        let modelPath = Path.join(directory, "model.safetensors")
         // Both are checked before either is written, so a refusal leaves the directory as it was.
         for path in [configPath, modelPath] {
             do { _ = try AtomicFile.destination(path, existing: existing) } catch { throw GPTError(path: path, error) }

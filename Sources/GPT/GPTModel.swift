@@ -1,4 +1,3 @@
-import Foundation
 import Kernels
 
 /// A loaded model: config, weights and the fixed tables its position encoding needs.

@@ -200,4 +200,4 @@ struct SplitMix64 {
     }
 }
 
-import Foundation
+import Glibc

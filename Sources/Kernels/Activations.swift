@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SIMDMath
 
 /// √(2/π), the constant of GPT-2's tanh approximation of GELU.

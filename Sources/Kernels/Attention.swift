@@ -1,5 +1,5 @@
 import CBLAS
-import Foundation
+import Glibc
 
 // Glossary: T = queries computed now, p0 = positions already in the KV cache, S = keys a query
 // may see at most, H = heads, hs = head size, C = H·hs. Head h of a row lives at offset h·hs.

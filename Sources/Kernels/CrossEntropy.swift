@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SIMDMath
 
 /// Softmax cross-entropy of each row of logits against its target, fused with its backward.

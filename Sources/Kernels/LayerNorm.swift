@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SIMDMath
 
 /// Layer normalisation over the last axis: out = (x − mean) / sqrt(var + eps) · weight + bias.

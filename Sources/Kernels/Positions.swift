@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // The two position encodings that are not learned weights. (Learned positions are a table
 // in the checkpoint, added like the token embedding.)
@@ -105,8 +105,8 @@ public func rotaryForwardNaive(
                 let angle = Double(p0 + t) * pow(Double(theta), -2 * Double(i) / Double(hs))
                 let (ia, ib) = layout == .interleaved ? (2 * i, 2 * i + 1) : (i, i + hs / 2)
                 let a = Double(x[t * stride + h * hs + ia]), b = Double(x[t * stride + h * hs + ib])
-                x[t * stride + h * hs + ia] = Float(a * Foundation.cos(angle) - b * Foundation.sin(angle))
-                x[t * stride + h * hs + ib] = Float(a * Foundation.sin(angle) + b * Foundation.cos(angle))
+                x[t * stride + h * hs + ia] = Float(a * Glibc.cos(angle) - b * Glibc.sin(angle))
+                x[t * stride + h * hs + ib] = Float(a * Glibc.sin(angle) + b * Glibc.cos(angle))
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SIMDMath
 
 /// Root-mean-square normalisation over the last axis (Zhang & Sennrich 2019; Llama's norm):

@@ -1,6 +1,6 @@
 import CBLAS
 import Dispatch
-import Foundation
+import FoundationEssentials
 
 /// How many threads attnchat's parallel loops and OpenBLAS use: every core unless
 /// `ATTNCHAT_THREADS` says otherwise.
@@ -10,11 +10,8 @@ import Foundation
 public enum Threads {
     /// The thread count, read once from `ATTNCHAT_THREADS` (a positive integer) or the core count.
     public static let count: Int = {
-        if let text = ProcessInfo.processInfo.environment["ATTNCHAT_THREADS"],
-            let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0
-        {
-            return min(n, 256)
-        }
+        let words = ProcessInfo.processInfo.environment["ATTNCHAT_THREADS"]?.split(whereSeparator: \.isWhitespace) ?? []
+        if words.count == 1, let n = Int(words[0]), n > 0 { return min(n, 256) }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Picks the next token from a row of logits, through the pipeline
 ///

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Every knob of the sampler pipeline, as one value the chat loop can copy, compare, save and
 /// change live. Each field's comment gives its "off" value; the defaults follow ollama/llama.cpp
@@ -106,9 +105,9 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     /// or underscores, with or without leading dashes, in any case (`top-k`, `top_k`, `--top-k`).
     /// On error `self` is unchanged.
     public mutating func set(name: String, value: String) throws(SamplingSettingsError) {
-        var key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+        var key = name.lowercased().replacing("_", with: "-")
         while key.hasPrefix("-") { key.removeFirst() }
-        let text = value.trimmingCharacters(in: .whitespaces)
+        let text = Self.trimmed(value)
         var copy = self
         switch key {
         case "temperature", "temp": copy.temperature = try Self.parseDouble(key: "temperature", text, "a finite number >= 0")
@@ -141,6 +140,12 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     private static func parseDouble(key: String, _ text: String, _ allowed: String) throws(SamplingSettingsError) -> Double {
         guard let value = Double(text) else { throw .invalidValue(flag: "--" + key, value: text, allowed: allowed) }
         return value
+    }
+
+    /// `text` without the whitespace around it.
+    private static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(text[first...last])
     }
 
     private static func parseInt(key: String, _ text: String, _ allowed: String) throws(SamplingSettingsError) -> Int {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import SIMDMath
 
 // The pipeline's stages, one small type each, in the order `Sampler` applies them:

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // The sampler's scratch memory and the two primitives every truncation stage is built from:
 // a partial sort of the candidates and a threshold filter.
@@ -48,7 +48,7 @@ struct SamplingWorkspace: Sendable {
     }
 
     /// Entropy in nats of the distribution right after temperature: H = log Z − Σ w·s / Z.
-    var fullEntropy: Double { max(0, Foundation.log(fullTotal) - fullWeightedLog / fullTotal) }
+    var fullEntropy: Double { max(0, Glibc.log(fullTotal) - fullWeightedLog / fullTotal) }
 
     /// Brings the `m` most likely candidates, in probability order, to the front.
     /// - Complexity: O(n log m) for n = `count`, and nothing when the prefix is already sorted.

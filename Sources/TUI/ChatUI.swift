@@ -1,7 +1,8 @@
 import Chat
 import Dispatch
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 import GPT
 import Sampling
 
@@ -380,7 +381,7 @@ public final class ChatUI {
 
     private func submit() -> Int32? {
         let text = input.text
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = SlashCommand.trimmed(text)
         guard !trimmed.isEmpty else { return nil }
         if SlashCommand.isCommand(trimmed) && !trimmed.contains("\n") {
             history.add(trimmed)
@@ -513,8 +514,7 @@ public final class ChatUI {
     }
 
     private func asciiStatus(_ s: String) -> String {
-        s.replacingOccurrences(of: "│", with: "|").replacingOccurrences(of: "▶", with: ">").replacingOccurrences(of: "■", with: "-")
-            .replacingOccurrences(of: "↑", with: "^")
+        s.replacing("│", with: "|").replacing("▶", with: ">").replacing("■", with: "-").replacing("↑", with: "^")
     }
 
     private func drawPane(_ rect: Rect) {

@@ -1,6 +1,7 @@
 import CNCurses
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The thin layer over ncursesw: start and stop, keys, and drawing styled rows. Everything it
 /// draws was laid out by the pure functions beside it.

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// Reading and writing the Hugging Face ByteLevel BPE files: `vocab.json` + `merges.txt`
@@ -9,18 +9,18 @@ extension BPETokenizer {
     /// (then the tokens of `specialTokens` that the vocabulary has are special).
     public convenience init(directory: String, specialTokens: [String] = BPETokenizer.defaultSpecialTokens) throws(TokenizerError) {
         guard !directory.isEmpty else { throw .file(.emptyPath) }  // "" + "/vocab.json" would read the root's
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw .noSuchDirectory(path: directory)
         }
-        guard isDirectory.boolValue else { throw .notADirectory(path: directory) }
-        let json = (directory as NSString).appendingPathComponent("tokenizer.json")
+        guard isDirectory else { throw .notADirectory(path: directory) }
+        let json = Path.join(directory, "tokenizer.json")
         if FileManager.default.fileExists(atPath: json) {
             try self.init(tokenizerJSON: try readFile(json), path: json)
             return
         }
-        let vocabPath = (directory as NSString).appendingPathComponent("vocab.json")
-        let mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
+        let vocabPath = Path.join(directory, "vocab.json")
+        let mergesPath = Path.join(directory, "merges.txt")
         try self.init(vocabJSON: try readFile(vocabPath), merges: try readFile(mergesPath),
                       specialTokens: specialTokens, paths: (vocabPath, mergesPath))
     }
@@ -167,7 +167,7 @@ extension BPETokenizer {
     ///   checked before any is written, so a refusal leaves the directory as it was.
     public func save(to directory: String, existing: AtomicFile.Existing) throws(TokenizerError) {
         do { try AtomicFile.makeDirectory(directory) } catch { throw .output(path: directory, error) }
-        let paths = Self.fileNames.map { (directory as NSString).appendingPathComponent($0) }
+        let paths = Self.fileNames.map { Path.join(directory, $0) }
         for path in paths {
             do { _ = try AtomicFile.destination(path, existing: existing) } catch { throw .output(path: path, error) }
         }

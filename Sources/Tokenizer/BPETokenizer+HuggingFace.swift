@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// Reading a Hugging Face `tokenizer.json` into a `Pipeline`. Every component is checked: an
@@ -53,7 +53,9 @@ extension BPETokenizer {
         }
         if try reader.bool(model, "byte_fallback", at: "model", default: false) {
             pipeline.byteFallbackIDs = (0..<256).map { byte in
-                modelVocabulary[String(format: "<0x%02X>", byte)].map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
+                // "<0x0A>": the byte as two uppercase hex digits
+                let hex = (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                return modelVocabulary["<0x\(hex)>"].map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
             }
         }
 

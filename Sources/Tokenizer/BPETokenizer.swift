@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import Synchronization
 
 /// A byte-level BPE tokenizer as GPT-2 defines it, compatible with Hugging Face `tokenizers`.
 ///
@@ -353,7 +355,7 @@ public final class BPETokenizer: Sendable {
 
 /// The per-piece merge cache: piece bytes -> ids. Guarded by one lock, taken once per `encode`
 /// call, so a `BPETokenizer` can be shared between threads.
-final class PieceCache: @unchecked Sendable {
+final class PieceCache: Sendable {
     /// An open-addressing hash table keyed by the piece's bytes. Keys and ids live in two arenas,
     /// so a hit costs one FNV-1a hash over a few bytes and one `memcmp`, with no String built and
     /// no allocation. (A `[String: …]` dictionary spent most of its time creating and SipHashing
@@ -435,12 +437,9 @@ final class PieceCache: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var storage = Storage()
+    private let storage = Mutex(Storage())
 
-    func withLock<R>(_ body: (inout Storage) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&storage)
+    func withLock(_ body: (inout Storage) -> Void) {
+        storage.withLock { body(&$0) }
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Learns a byte-level BPE vocabulary from text, as Hugging Face's `BpeTrainer` does for
 /// `ByteLevelBPETokenizer`: special tokens first, then the 256 byte characters in character

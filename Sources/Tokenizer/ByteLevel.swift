@@ -1,4 +1,3 @@
-import Foundation
 
 /// GPT-2's reversible map between the 256 byte values and 256 printable Unicode characters.
 ///

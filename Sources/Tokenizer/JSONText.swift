@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// Writing JSON text byte for byte as Hugging Face `tokenizers` (Rust `serde_json`) does, so that

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The parts of a Hugging Face `tokenizer.json` around the BPE model, each run exactly as
 /// `tokenizers` runs it: added tokens, normalizer, pre-tokenizer, model options, decoder.
@@ -295,12 +295,13 @@ struct Pipeline: Sendable {
 }
 
 extension String {
-    /// Canonical composition (NFC). Swift 6.3's standard library has no public normalization API
-    /// (only the underscored `_nfcCodeUnits`), so this is Foundation's
-    /// `precomposedStringWithCanonicalMapping`; the result is used as scalars, never compared as Strings.
+    /// Canonical composition (NFC), by the standard library's own normalizer (the one String
+    /// comparison uses): Swift 6.3 has no other public normalization API than the underscored
+    /// `_nfcCodeUnits`, and Foundation's `precomposedStringWithCanonicalMapping` would link ICU.
+    /// The result is used as scalars, never compared as Strings.
     var nfcNormalized: String {
-        // Pure ASCII is always NFC; skip Foundation for the common case.
+        // Pure ASCII is always NFC; skip the normalizer for the common case.
         if utf8.allSatisfy({ $0 < 0x80 }) { return self }
-        return precomposedStringWithCanonicalMapping
+        return String(decoding: _nfcCodeUnits, as: UTF8.self)
     }
 }

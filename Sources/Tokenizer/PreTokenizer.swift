@@ -1,4 +1,3 @@
-import Foundation
 
 /// GPT-2's pre-tokenizer, written by hand: splits text into the pieces that BPE merges within.
 ///

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// Every failure the tokenizer library reports: bad files, missing files, I/O, bad arguments and

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import GPT
 import Kernels
 

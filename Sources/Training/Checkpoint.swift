@@ -1,4 +1,3 @@
-import Foundation
 import GPT
 import JSON
 import Safetensors

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import GPT
 
 /// The quality metric (ARCHITECTURE.md): the validation stream cut into non-overlapping windows of

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 @_spi(Training) import GPT  // the trainer owns the weights and updates them in place
 import Kernels
 

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// `attnchat train --config FILE`: a run's settings as a JSON object, e.g.

@@ -1,5 +1,4 @@
 import Corpus
-import Foundation
 import JSON
 import Tokenizer
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Chat
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `attnchat` command line. Each command is a small type in its own file.
 @main
@@ -22,10 +23,10 @@ struct AttnChat: ParsableCommand {
             try command.run()
         } catch StdoutError.readerGone {
             // `attnchat … | head`: the reader has what it wanted; nothing to report.
-            Foundation.exit(0)
+            Glibc.exit(0)
         } catch let error as any SysexitsError {
             printError("attnchat: \(error.description)")
-            Foundation.exit(error.exitCode)
+            Glibc.exit(error.exitCode)
         } catch {
             // Argument errors, --help and --version: ArgumentParser words them and picks the code
             // (ExitCode.validationFailure is 64, sysexits' EX_USAGE).
@@ -35,13 +36,13 @@ struct AttnChat: ParsableCommand {
                     try Stdout.write(fullMessage(for: error) + "\n")
                 } catch {
                     if case .failed = error { printError("attnchat: \(error.description)") }
-                    Foundation.exit(error.exitCode)
+                    Glibc.exit(error.exitCode)
                 }
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
             // Usage over several lines, quoting what was typed: inert, lines kept.
             UncheckedOutput.standardError("\(TerminalSafe.inert(fullMessage(for: error)))\n")
-            Foundation.exit(code.rawValue)
+            Glibc.exit(code.rawValue)
         }
     }
 }

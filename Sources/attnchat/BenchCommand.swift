@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import Dispatch
+import FoundationEssentials
 @_spi(Training) import GPT  // the training benchmark steps the optimiser
 import JSON
 import Kernels
@@ -132,7 +133,7 @@ struct BenchCommand: ParsableCommand {
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
             try Stdout.write("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
-            for (key, value) in results { try Stdout.write(String(format: "%-30@ %10.2f\n", key as NSString, value)) }
+            for (key, value) in results { try Stdout.write(NumberText.left(key, 30) + " " + NumberText.right(NumberText.fixed(value, 2), 10) + "\n") }
         }
     }
 
@@ -183,7 +184,7 @@ struct BenchCommand: ParsableCommand {
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
             try Stdout.write("training \(config.layers)x\(config.width), batch \(batch)x\(T); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
-            for (key, value) in results { try Stdout.write(String(format: "%-24@ %10.3f\n", key as NSString, value)) }
+            for (key, value) in results { try Stdout.write(NumberText.left(key, 24) + " " + NumberText.right(NumberText.fixed(value, 3), 10) + "\n") }
         }
     }
 

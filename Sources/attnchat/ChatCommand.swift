@@ -1,7 +1,8 @@
 import ArgumentParser
 import Chat
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 import GPT
 import Sampling
 import Synchronization
@@ -43,7 +44,7 @@ struct ChatCommand: ParsableCommand {
         let file = try transcript.map { path throws(ChatError) in try TranscriptFile(path: path, modelName: name) }
         if !noTUI && ChatUI.canRun() {
             if let status = ChatUI(session: session, modelName: name, transcriptFile: file).run() {
-                if status != 0 { Foundation.exit(status) }
+                if status != 0 { Glibc.exit(status) }
                 try file?.checkSaved()
                 return
             }
@@ -144,7 +145,7 @@ struct LineChat {
         while true {
             if interactive { try write("> ") }
             guard let line = readLine(strippingNewline: true) else { break }
-            let text = line.trimmingCharacters(in: .whitespaces)
+            let text = SlashCommand.trimmed(line)
             if text.isEmpty { continue }
             if SlashCommand.isCommand(text) {
                 if !command(text, cancel: cancel, turn: turn) { break }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Corpus
-import Foundation
+import FoundationEssentials
 import GPT
 import JSON
 import Tokenizer
@@ -45,7 +45,13 @@ struct EvalCommand: ParsableCommand {
             ]
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
-            try Stdout.write(String(format: "tokens %d, bytes %d\nnats/token %.4f\nperplexity %.3f\nbits/byte  %.4f\n", r.tokens, r.bytes, r.natsPerToken, r.perplexity, r.bitsPerByte))
+            try Stdout.write("""
+                tokens \(r.tokens), bytes \(r.bytes)
+                nats/token \(NumberText.fixed(r.natsPerToken, 4))
+                perplexity \(NumberText.fixed(r.perplexity, 3))
+                bits/byte  \(NumberText.fixed(r.bitsPerByte, 4))
+
+                """)
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Chat
-import Foundation
+import FoundationEssentials
 import GPT
 import JSON
 import Tokenizer
@@ -85,20 +85,19 @@ struct ExplainCommand: ParsableCommand {
         let hs = e.query.count
         let shown = min(dims, hs)
         let more = shown < hs ? " …" : ""
-        func quoted(_ i: Int) -> String { "\"" + pieces[i].replacingOccurrences(of: "\n", with: "↵") + "\"" }
+        func quoted(_ i: Int) -> String { "\"" + pieces[i].replacing("\n", with: "↵") + "\"" }
         func f(_ x: Float, _ width: Int = 8, _ digits: Int = 4) -> String {
-            let s = String(format: "%+.\(digits)f", x)
-            return String(repeating: " ", count: max(0, width - s.count)) + s
+            NumberText.right(NumberText.fixed(x, digits, plus: true), width)
         }
         func head(_ v: [Float]) -> String { v.prefix(shown).map { f($0) }.joined(separator: " ") + more }
         let labelWidth = min(24, (0..<e.tokenCount).map { quoted($0).count }.max() ?? 0)
         func label(_ i: Int) -> String {
             let q = quoted(i)
             let cut = q.count > labelWidth ? String(q.prefix(labelWidth - 1)) + "…" : q
-            return String(format: "%4d ", i + 1) + cut + String(repeating: " ", count: max(0, labelWidth - cut.count))
+            return NumberText.right(String(i + 1), 4) + " " + NumberText.left(cut, labelWidth)
         }
-        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        let header = "pos".padding(toLength: 5 + labelWidth, withPad: " ", startingAt: 0) + " " + right("score", 10) + " "
+        let right = NumberText.right
+        let header = NumberText.left("pos", 5 + labelWidth) + " " + right("score", 10) + " "
             + right("scaled", 9) + " " + right("weight", 9)
         var out = """
             Self-attention step by step: model \(model), layer \(e.layer + 1)/\(layers), head \(e.head + 1)/\(heads), \
@@ -118,7 +117,7 @@ struct ExplainCommand: ParsableCommand {
         out += """
 
             2. Scores. score_j = q·k_j, the dot product of the query with each key: how well position j matches.
-            3. Scale. scaled_j = score_j × 1/√\(hs) = score_j × \(String(format: "%.4f", e.scale)), so the spread of the scores \
+            3. Scale. scaled_j = score_j × 1/√\(hs) = score_j × \(NumberText.fixed(e.scale, 4)), so the spread of the scores \
             does not grow with the head size and the softmax stays soft.
             4. Mask. A decoder never looks ahead: \
             \(masked.isEmpty ? "the query is the last token, so no later position exists to remove." : "positions \(masked.lowerBound + 1)–\(masked.upperBound) come after the query; their scores become −∞ and their weights 0.")
@@ -128,7 +127,7 @@ struct ExplainCommand: ParsableCommand {
 
             """
         for j in 0...e.position {
-            out += "  \(label(j)) \(f(e.scores[j], 10)) \(f(e.scaled[j], 9)) \(String(format: "%9.4f", e.weights[j]))\n"
+            out += "  \(label(j)) \(f(e.scores[j], 10)) \(f(e.scaled[j], 9)) \(right(NumberText.fixed(e.weights[j], 4), 9))\n"
         }
         for j in masked { out += "  \(label(j)) \(right("masked", 10)) \(right("−∞", 9)) \(right("0.0000", 9))\n" }
         out += """

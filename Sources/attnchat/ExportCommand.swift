@@ -1,6 +1,6 @@
 import ArgumentParser
 import FileIO
-import Foundation
+import FoundationEssentials
 import GPT
 import Safetensors
 import Tokenizer
@@ -36,7 +36,7 @@ struct ExportCommand: ParsableCommand {
             let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
             // Every file is checked before the first is written: a refusal changes nothing.
             let names = ["config.json", "model.safetensors"] + BPETokenizer.fileNames
-            try checkOutputs(names.map { (output as NSString).appendingPathComponent($0) }, in: output, existing: existing)
+            try checkOutputs(names.map { Path.join(output, $0) }, in: output, existing: existing)
             try model.saveHuggingFace(directory: output, dtype: type, endOfTextID: tokenizer.specialTokenID("<|endoftext|>"), existing: existing)
             try tokenizer.save(to: output, existing: existing)
         } else {

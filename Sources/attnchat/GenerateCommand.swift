@@ -1,7 +1,8 @@
 import ArgumentParser
 import Chat
 import FileIO
-import Foundation
+import Dispatch
+import FoundationEssentials
 import GPT
 import Sampling
 import Tokenizer
@@ -127,6 +128,6 @@ final class StreamingOutput {
 
 /// `--timings`: one line on stderr, e.g. `prompt 12 tokens in 3.1 ms; 500 tokens at 1234.5 tok/s`.
 private func reportTimings(promptTokens: Int, promptSeconds: Double, generated: Int, tokensPerSecond: Double) {
-    let line = String(format: "prompt %d tokens in %.1f ms; %d tokens at %.1f tok/s\n", promptTokens, promptSeconds * 1000, generated, tokensPerSecond)
+    let line = "prompt \(promptTokens) tokens in \(NumberText.fixed(promptSeconds * 1000, 1)) ms; \(generated) tokens at \(NumberText.fixed(tokensPerSecond, 1)) tok/s\n"
     UncheckedOutput.standardError(line)
 }

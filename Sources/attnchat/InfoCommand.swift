@@ -1,6 +1,6 @@
 import ArgumentParser
 import Chat
-import Foundation
+import FoundationEssentials
 import GPT
 import JSON
 
@@ -35,7 +35,7 @@ struct InfoCommand: ParsableCommand {
         try Stdout.write("""
             file        \(TerminalSafe.oneLine(source.path))
             dtype       \(source.dtypes.joined(separator: ", ")) (\(formatBytes(source.fileBytes)) of tensors)
-            parameters  \(c.parameterCount) (\(String(format: "%.2f", Double(c.parameterCount) / 1e6)) M)
+            parameters  \(c.parameterCount) (\(NumberText.fixed(Double(c.parameterCount) / 1e6, 2)) M)
             model type  \(source.huggingFace?.modelType ?? "attnchat")
             parts       \(c.architectureSummary)
             memory      \(formatBytes(resident)) resident: weights \(formatBytes(memory.weights)) (F32), KV cache \(formatBytes(memory.kvCache)) for \(c.contextLength) tokens, buffers \(formatBytes(memory.buffers))
@@ -64,5 +64,5 @@ func formatBytes(_ n: Double) -> String {
         value /= 1000
         unit += 1
     }
-    return unit == 0 ? "\(Int(n)) B" : String(format: "%.1f %@", value, units[unit])
+    return unit == 0 ? "\(Int(n)) B" : NumberText.fixed(value, 1) + " " + units[unit]
 }

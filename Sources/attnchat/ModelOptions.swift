@@ -1,6 +1,6 @@
 import ArgumentParser
 import CEmbedded
-import Foundation
+import FoundationEssentials
 import GPT
 
 /// `--model M`: `default` (the embedded model), an attnchat `.safetensors` file, or a Hugging

@@ -1,5 +1,5 @@
 import FileIO
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The one way every command writes to stdout: each call is unbuffered `write(2)`s until every

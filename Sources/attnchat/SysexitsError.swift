@@ -1,5 +1,4 @@
 import FileIO
-import Foundation
 import GPT
 import Safetensors
 import Tokenizer

@@ -2,7 +2,7 @@ import ArgumentParser
 import Chat
 import Corpus
 import FileIO
-import Foundation
+import FoundationEssentials
 import Tokenizer
 
 /// `attnchat tokenizer train | encode | decode`.
@@ -49,7 +49,7 @@ struct TokenizerCommand: ParsableCommand {
         func run() throws {
             // Checked before the training, which can take minutes, and again by the writes.
             let existing = overwritePolicy(force: force)
-            try checkOutputs(BPETokenizer.fileNames.map { (output as NSString).appendingPathComponent($0) }, in: output, existing: existing)
+            try checkOutputs(BPETokenizer.fileNames.map { Path.join(output, $0) }, in: output, existing: existing)
             var trainer = BPETrainer(vocabularySize: vocabSize, specialTokens: specials)
             for file in files {
                 if ChitChat.looksLikeDataset(path: file) {
@@ -88,7 +88,7 @@ struct TokenizerCommand: ParsableCommand {
             if let text, text != "-" {
                 input = text
             } else {
-                input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                input = String(decoding: try InputFile.readStandardInput(), as: UTF8.self)
             }
             let tokens = tokenizer.encode(input)
             if ids {
@@ -130,7 +130,7 @@ struct TokenizerCommand: ParsableCommand {
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             return bytes.map { byte in
                 (0x21..<0x7F).contains(byte) && byte != 0x5C && byte != 0x5B && byte != 0x5D
-                    ? String(UnicodeScalar(byte)) : "\\x" + String(format: "%02X", byte)
+                    ? String(UnicodeScalar(byte)) : "\\x" + NumberText.hex(byte)
             }.joined()
         }
         return text.unicodeScalars.map { scalar in
@@ -159,7 +159,7 @@ struct TokenizerCommand: ParsableCommand {
 
         func run() throws {
             let tokenizer = try TokenizerCommand.load(vocab)
-            let text = ids == ["-"] ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : ids.joined(separator: " ")
+            let text = ids == ["-"] ? String(decoding: try InputFile.readStandardInput(), as: UTF8.self) : ids.joined(separator: " ")
             let tokenIDs = try parseTokenIDs(text, flag: "tokenizer decode")
             // Token text is from outside (a vocabulary file): inert, as generate prints it.
             try Stdout.write(TerminalSafe.inert(try tokenizer.decode(tokenIDs)) + "\n")

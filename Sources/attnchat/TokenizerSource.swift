@@ -1,6 +1,6 @@
 import CEmbedded
 import Chat
-import Foundation
+import FoundationEssentials
 import GPT
 import Tokenizer
 
@@ -19,9 +19,9 @@ func defaultTokenizerFiles() -> (vocabJSON: Data, merges: Data) {
 func loadTokenizer(vocab: String?, modelPath: String?) throws(TokenizerError) -> BPETokenizer {
     if let vocab { return try BPETokenizer(directory: vocab) }
     if let modelPath {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         let fm = FileManager.default
-        if fm.fileExists(atPath: modelPath, isDirectory: &isDirectory), isDirectory.boolValue,
+        if fm.fileExists(atPath: modelPath, isDirectory: &isDirectory), isDirectory,
             fm.fileExists(atPath: modelPath + "/tokenizer.json") || fm.fileExists(atPath: modelPath + "/vocab.json")
         {
             return try BPETokenizer(directory: modelPath)

@@ -2,7 +2,8 @@ import ArgumentParser
 import Chat
 import Dispatch
 import FileIO
-import Foundation
+import FoundationEssentials
+import Glibc
 import GPT
 import Synchronization
 import Tokenizer
@@ -226,8 +227,8 @@ struct TrainCommand: ParsableCommand {
         guard corpus.train.count >= needed else {
             throw TrainingError.corpusTooSmall(path: data.joined(separator: ", "), tokens: corpus.train.count, needed: needed)
         }
-        note(String(format: "corpus: %d training tokens, %d validation tokens (%.1f s to read and tokenize)",
-                    corpus.train.count, corpus.validation.count, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        note("corpus: \(corpus.train.count) training tokens, \(corpus.validation.count) validation tokens (\(NumberText.fixed(readSeconds, 1)) s to read and tokenize)")
         // From here a signal stops the run after a step, with a checkpoint (see `TrainingStop`).
         stop.trainingBegins()
         let c = model.config
@@ -248,7 +249,7 @@ struct TrainCommand: ParsableCommand {
         })
         bar.finish()
         if let best = trainer.best, best.bitsPerByte == trainer.bestBitsPerByte {
-            note(String(format: "best validation: %.4f bits/byte, %.4f nats/token (perplexity %.2f)", best.bitsPerByte, best.natsPerToken, best.perplexity))
+            note("best validation: \(NumberText.fixed(best.bitsPerByte, 4)) bits/byte, \(NumberText.fixed(best.natsPerToken, 4)) nats/token (perplexity \(NumberText.fixed(best.perplexity, 2)))")
         }
         note("wrote \(trainer.modelPath) and \(trainer.checkpointPath)")
         // From here a signal exits at once (the work is saved); one that came just before is
@@ -272,8 +273,8 @@ final class TrainingStop: Sendable {
     /// From the signal watcher's queue.
     func signalled(_ sig: Int32) {
         state.withLock { s in
-            if !s.training { Foundation.exit(128 + sig) }
-            if s.signal == SIGINT && sig == SIGINT { Foundation.exit(130) }  // a second Ctrl-C: stop now
+            if !s.training { Glibc.exit(128 + sig) }
+            if s.signal == SIGINT && sig == SIGINT { Glibc.exit(130) }  // a second Ctrl-C: stop now
             guard s.signal == 0 else { return }
             s.signal = sig
             let again = sig == SIGINT ? " (Ctrl-C again to quit at once)" : ""
@@ -361,7 +362,7 @@ final class TrainingProgressBar {
     func show(_ p: TrainingProgress) {
         if p.skipped, let average = p.lossAverage {
             // A line of its own, kept in the scrollback above the bar.
-            let text = String(format: "step %d: loss %.4f is over %.0fx the running average %.4f; update skipped", p.step, p.loss, Trainer.spikeFactor, average)
+            let text = "step \(p.step): loss \(NumberText.fixed(p.loss, 4)) is over \(NumberText.fixed(Trainer.spikeFactor, 0))x the running average \(NumberText.fixed(average, 4)); update skipped"
             UncheckedOutput.standardError((isTerminal ? "\r\u{1B}[2K" : "") + text + "\n")
         }
         let now = DispatchTime.now().uptimeNanoseconds
@@ -372,8 +373,9 @@ final class TrainingProgressBar {
         let width = 24
         let filled = width * p.step / max(p.totalSteps, 1)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        var line = String(format: "%@ %d/%d loss %.4f lr %.2e | %.0f tok/s | ETA %@", bar, p.step, p.totalSteps, p.loss, p.learningRate, p.tokensPerSecond, duration(p.secondsLeft))
-        if let v = p.validation { line += String(format: " | val %.4f bpb", v.bitsPerByte) }
+        var line = "\(bar) \(p.step)/\(p.totalSteps) loss \(NumberText.fixed(p.loss, 4)) lr \(NumberText.exponent(p.learningRate, 2))"
+            + " | \(NumberText.fixed(p.tokensPerSecond, 0)) tok/s | ETA \(duration(p.secondsLeft))"
+        if let v = p.validation { line += " | val \(NumberText.fixed(v.bitsPerByte, 4)) bpb" }
         UncheckedOutput.standardError(isTerminal ? "\r\u{1B}[2K" + line : line + "\n")
     }
 
@@ -384,7 +386,7 @@ final class TrainingProgressBar {
     private func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--" }
         let s = Int(seconds)
-        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s / 60 % 60) : String(format: "%dm%02ds", s / 60, s % 60)
+        return s >= 3600 ? "\(s / 3600)h\(NumberText.zeroPadded(s / 60 % 60, 2))m" : "\(s / 60)m\(NumberText.zeroPadded(s % 60, 2))s"
     }
 }
 

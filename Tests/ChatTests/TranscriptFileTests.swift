@@ -57,3 +57,15 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix("[user]\nthree\n"))
     }
 }
+
+/// The transcript's date, now from glibc's strftime, is what Foundation's DateFormatter wrote.
+@Test func transcriptDateIsWhatDateFormatterWrote() {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyy-MM-dd HH:mm:ss Z"
+    for seconds in [0, 1_764_500_000.9, 1_741_338_303, 951_782_400, 4_102_444_799] as [Double] {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(Transcript.timestamp(date) == formatter.string(from: date))
+    }
+    #expect(Transcript.render([], modelName: "m", date: Date(timeIntervalSince1970: 0)).hasPrefix("# attnchat transcript, 19"))
+}

@@ -24,3 +24,12 @@ import Testing
         #expect(InputFile.Failure.unreadable(path: "f", reason: "denied").exitCode == 74)
     }
 }
+
+/// `Path.join` replaced NSString's `appendingPathComponent`: the same paths.
+@Test func pathJoinIsWhatNSStringWrote() {
+    for directory in ["dir", "dir/", "dir//", "a//b", "", "/", "./a", "/abs/dir"] {
+        for name in ["x", "", "sub/y", "/y", "config.json"] {
+            #expect(Path.join(directory, name) == (directory as NSString).appendingPathComponent(name), "\(directory) + \(name)")
+        }
+    }
+}
