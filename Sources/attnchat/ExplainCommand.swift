@@ -61,7 +61,9 @@ struct ExplainCommand: ParsableCommand {
         if json {
             try Stdout.write(Self.json(explanation, pieces: pieces).serialized() + "\n")
         } else {
-            try Stdout.write(Self.text(explanation, pieces: pieces, model: TerminalSafe.oneLine(modelOptions.model), layers: c.layers, heads: c.heads, dims: dims))
+            try Stdout.write(Self.text(
+                explanation, pieces: pieces, model: TerminalSafe.oneLine(modelOptions.model), layers: c.layers, heads: c.heads, kvHeads: c.kvHeads,
+                dims: dims))
         }
     }
 
@@ -71,7 +73,7 @@ struct ExplainCommand: ParsableCommand {
         func vector(_ v: [Float]) -> JSONValue { .array(v.map(number)) }
         return .object([
             "tokens": .array(pieces.map(JSONValue.string)),
-            "layer": .integer(Int64(e.layer + 1)), "head": .integer(Int64(e.head + 1)),
+            "layer": .integer(Int64(e.layer + 1)), "head": .integer(Int64(e.head + 1)), "kv_head": .integer(Int64(e.keyValueHead + 1)),
             "position": .integer(Int64(e.position + 1)), "head_size": .integer(Int64(e.query.count)),
             "query": vector(e.query), "keys": .array(e.keys.map(vector)), "values": .array(e.values.map(vector)),
             "scores": vector(e.scores), "scale": number(e.scale), "scaled": vector(e.scaled),
@@ -80,8 +82,16 @@ struct ExplainCommand: ParsableCommand {
         ])
     }
 
+    /// Which columns of W_q, W_k and W_v a head reads: its own, or under grouped-query attention
+    /// its own of W_q and its group's of W_k and W_v.
+    private static func shared(_ kvHeads: Int, _ heads: Int, _ e: AttentionExplanation, _ hs: Int) -> String {
+        guard kvHeads < heads else { return "its own \(hs) columns of each" }
+        return "its own \(hs) columns of W_q and those of key/value head \(e.keyValueHead + 1)/\(kvHeads) of W_k and W_v, "
+            + "which it shares with the other \(heads / kvHeads - 1) query heads of its group (grouped-query attention)"
+    }
+
     /// The text form: each step in order, one sentence saying what it does, then its numbers.
-    static func text(_ e: AttentionExplanation, pieces: [String], model: String, layers: Int, heads: Int, dims: Int) -> String {
+    static func text(_ e: AttentionExplanation, pieces: [String], model: String, layers: Int, heads: Int, kvHeads: Int? = nil, dims: Int) -> String {
         let hs = e.query.count
         let shown = min(dims, hs)
         let more = shown < hs ? " …" : ""
@@ -106,7 +116,7 @@ struct ExplainCommand: ParsableCommand {
             Tokens: \((0..<e.tokenCount).map { "\($0 + 1) \(quoted($0))" }.joined(separator: "  "))
 
             1. Q, K, V. Each position's normalised stream is multiplied by W_q, W_k and W_v; this head reads \
-            its own \(hs) columns of each (the first \(shown) shown). The query asks what to look for, a key says \
+            \(shared(kvHeads ?? heads, heads, e, hs)) (the first \(shown) shown). The query asks what to look for, a key says \
             what a position holds, a value is what it hands over.
               q \(label(e.position)) \(head(e.query))
 

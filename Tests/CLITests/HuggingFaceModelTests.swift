@@ -73,6 +73,16 @@ import Testing
         #expect(r.stderr.contains("NFKD") && r.stderr.contains("tokenizer.json"), "\(r.stderr)")
     }
 
+    /// explain says which key/value head a grouped query head reads (llama3-chat: 4 heads over 2).
+    @Test func explainNamesTheKeyValueHeadOfAGroupedQueryHead() throws {
+        let text = try CLI.run(["explain", "--model", Self.model("llama3-chat"), "--prompt", "hello there", "--head", "4"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("those of key/value head 2/2 of W_k and W_v"), "\(text.stdout)")
+        let json = try CLI.run(["explain", "--model", Self.model("llama3-chat"), "--prompt", "hello there", "--head", "3", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains("\"kv_head\":2"), "\(json.stdout.prefix(200))")
+    }
+
     @Test func dialoGPTJoinsTurnsWithEndOfText() throws {
         let r = try CLI.run(["generate", "--model", Self.model("dialogpt"), "--chat", "--prompt", "Hello! How are you today?", "--temperature", "0", "--max-tokens", "12"])
         #expect(r.status == 0, "\(r.stderr)")

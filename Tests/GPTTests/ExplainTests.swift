@@ -50,6 +50,26 @@ import Testing
         #expect(again == changed)
     }
 
+    /// Under grouped-query attention a head's keys and values are its group's: the query heads of
+    /// one group show the same keys, and their weights are still PyTorch's.
+    @Test func groupedQueryHeadsShowTheirGroupsKeysAndPyTorchsWeights() throws {
+        let (model, _) = try GPTModel.load(path: Fixtures.path("llama-gqa"))
+        let sequence = try #require(try Fixtures.expected("llama-gqa").sequences.first)
+        let c = model.config
+        #expect(c.heads == 6 && c.kvHeads == 2)
+        let state = GPTState(model: model)
+        let p = sequence.inputIDs.count - 1
+        var explanations: [AttentionExplanation] = []
+        for h in 0..<c.heads {
+            let e = try state.explainAttention(tokens: sequence.inputIDs, layer: 1, head: h, position: p)
+            #expect(e.keyValueHead == h / 3)
+            #expect(worst(e.weights, Array(sequence.attentions[1][h][p].prefix(p + 1))) < 1e-5)
+            explanations.append(e)
+        }
+        #expect(explanations[0].keys == explanations[2].keys && explanations[3].values == explanations[5].values)
+        #expect(explanations[0].keys != explanations[3].keys)
+    }
+
     @Test func weightsEqualPyTorchOutputAttentions() throws {
         let (model, _) = try GPTModel.load(path: Fixtures.path("tiny-odd"))
         let sequence = try #require(try Fixtures.expected("tiny-odd").sequences.first)
