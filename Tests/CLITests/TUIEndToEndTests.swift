@@ -48,6 +48,24 @@ struct TUIEndToEndTests {
         #expect(stopped.contains("bot> "))
     }
 
+    /// A Hugging Face Qwen2 directory in the UI: its template, its generation settings, and a pane
+    /// that names each query head's key/value group (6 query heads over 2).
+    @Test func aHuggingFaceModelWithGroupedQueryAttention() throws {
+        let model = CLI.fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ChatTests/Fixtures/qwen2-chat").path
+        let t = try Tmux.chat(model: model, args: ["--max-tokens", "6", "--temperature", "0", "--system", "Be brief."])
+        defer { t.kill() }
+        let first = try t.wait("first screen") { $0.contains("F1 help") && $0.contains("(waiting for a reply)") }
+        #expect(first.contains("■ qwen2-chat"), "the status bar names the model directory")
+        try t.type("hello there")
+        try t.keys("Enter")
+        let screen = try t.wait("the reply") { $0.contains("you> hello there") && $0.contains("■") && $0.contains("L1/2 H1/6 kv1/2") && !$0.contains("- tok/s") }
+        #expect(screen.contains("bot> "))
+        for _ in 0..<3 { try t.keys("M-l") }
+        try t.wait("head 4, the second group") { $0.contains("L1/2 H4/6 kv2/2") }
+        try t.keys("M-e")
+        try t.wait("the explain view of head 4") { $0.contains("H4/6 kv2/2 explain") }
+    }
+
     @Test func steppingLayerAndHeadAndTheGrid() throws {
         let t = try Tmux.chat(model: TUIModels.small, args: ["--max-tokens", "8", "--seed", "2"])
         defer { t.kill() }
