@@ -33,6 +33,22 @@ import Testing
         #expect(r.stdout == "Hellonbu((((((((((\n")
     }
 
+    /// The Hugging Face cache's layout: `snapshots/REV/NAME` are symlinks into `blobs/`.
+    @Test func aSnapshotOfSymlinksIntoTheHubCacheLoads() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blobs = root.appendingPathComponent("blobs"), snapshot = root.appendingPathComponent("snapshots/0123abc")
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
+        for (i, name) in try FileManager.default.contentsOfDirectory(atPath: Self.model("qwen2-chat")).enumerated() where name != "expected.json" {
+            try FileManager.default.copyItem(atPath: Self.model("qwen2-chat") + "/" + name, toPath: blobs.appendingPathComponent("blob\(i)").path)
+            try FileManager.default.createSymbolicLink(atPath: snapshot.appendingPathComponent(name).path, withDestinationPath: "../../blobs/blob\(i)")
+        }
+        let r = try CLI.run(["generate", "--model", snapshot.path, "--chat", "--prompt", "Hello! How are you today?", "--temperature", "0", "--max-tokens", "12"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "Hellonbu((((((((((\n")
+    }
+
     @Test func lineModeChatRunsWithTheModelsTemplateAndSystemPrompt() throws {
         let r = try CLI.run(
             ["chat", "--model", Self.model("llama3-chat"), "--no-tui", "--temperature", "0", "--max-tokens", "4", "--system", "Be brief."],
