@@ -25,14 +25,19 @@ import Testing
         // How long the reply and the way out take after the first byte, on this machine.
         let (first, began) = try start(try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path)
         #expect(try first.exitStatus(within: 20) == .exited(0))
-        let length = Date().timeIntervalSince(began)
+        var length = Date().timeIntervalSince(began)
         var counted = 0
         for attempt in 0..<40 {
             let path = try CLI.temporaryDirectory().appendingPathComponent("chat.txt").path
             let (child, _) = try start(path)
             defer { child.kill() }
             usleep(UInt32(Double.random(in: length / 3...length) * 1e6))
-            guard child.isAlive else { continue }
+            guard child.isAlive else {
+                // The measuring run was slower than this one (the other tests load the machine
+                // unevenly): aim a little earlier, so that most signals still find it running.
+                length *= 0.85
+                continue
+            }
             kill(child.pid, sig)
             counted += 1
             let status = try child.exitStatus(within: 20)
