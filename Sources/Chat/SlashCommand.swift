@@ -68,7 +68,7 @@ public enum SlashCommand: Equatable, Sendable {
         Entry(["/set"], arguments: "NAME VALUE", example: "/set temperature 0.7", "change a sampling setting") { rest in
             // The value is the rest of the line; `SamplingSettings.set` judges it.
             guard let split = rest.firstIndex(where: \.isWhitespace) else { return nil }
-            return .set(name: String(rest[..<split]), value: trimmed(rest[split...]))
+            return .set(name: String(rest[..<split]), value: rest[split...].trimmedOfWhitespace())
         },
         Entry(["/settings"], "show the sampling settings", .settings),
         Entry(["/reset"], "forget the conversation", .reset),
@@ -91,11 +91,11 @@ public enum SlashCommand: Equatable, Sendable {
     /// ignored, except inside a `/set` value or a `/save` path).
     /// - Throws: `SlashCommandError`: an unknown name, or arguments the command does not take.
     public static func parse(_ line: String) throws(SlashCommandError) -> SlashCommand {
-        let text = trimmed(line)
+        let text = line.trimmedOfWhitespace()
         let nameEnd = text.firstIndex(where: \.isWhitespace) ?? text.endIndex
         let name = String(text[..<nameEnd])
         guard let entry = entries.first(where: { $0.names.contains(name) }) else { throw .unknown(name) }
-        guard let command = entry.make(name, trimmed(text[nameEnd...])) else { throw .usage(entry.usage) }
+        guard let command = entry.make(name, text[nameEnd...].trimmedOfWhitespace()) else { throw .usage(entry.usage) }
         return command
     }
 
@@ -113,12 +113,6 @@ public enum SlashCommand: Equatable, Sendable {
         "Commands:\n  " + entries.map(\.spellings).joined(separator: " · ") + "\n  " + settingNamesLine
 
     private static let settingNamesLine = "NAME is one of: " + SamplingSettings.settingNames.joined(separator: ", ")
-
-    /// `text` without the whitespace (newlines included) around it: how an input line is read.
-    public static func trimmed(_ text: some StringProtocol) -> String {
-        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
-        return String(text[first...last])
-    }
 
     /// `text` broken at spaces into lines of at most `width` characters, each after `indent`.
     private static func wrap(_ text: String, width: Int, indent: String) -> [String] {

@@ -183,14 +183,11 @@ extension GPTConfig {
 
     /// Bytes a `GPTModel` and one `GPTState` of this config hold: the weights (as F32: attnchat
     /// upcasts F16/BF16 files when it loads them), the KV cache for the whole context, and the
-    /// attention capture and chunk buffers.
+    /// chunk and attention-capture buffers (`GPTState.bufferFloats`).
     public func inferenceMemory(chunkSize: Int = 128) -> (weights: Int, kvCache: Int, buffers: Int) {
         let floats = MemoryLayout<Float>.size
-        let T = min(chunkSize, contextLength)
-        let cache = 2 * layers * contextLength * kvWidth
-        let capture = layers * heads * contextLength + heads * T * contextLength
-        let chunk = T * (3 * width + qkvWidth + attentionWidth + (activation == .swiglu ? 2 : 1) * mlpWidth) + vocabSize
-        return (parameterCount * floats, cache * floats, (capture + chunk) * floats)
+        let state = GPTState.bufferFloats(config: self, chunkSize: max(1, min(chunkSize, contextLength)))
+        return (parameterCount * floats, state.kvCache * floats, state.other * floats)
     }
 }
 

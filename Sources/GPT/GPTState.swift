@@ -45,7 +45,9 @@ public final class GPTState {
         self.chunkSize = max(1, min(chunkSize, maxT))
         let T = self.chunkSize
         var allocations: [UnsafeMutablePointer<Float>] = []
+        var capacities = 0
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            capacities += count
             let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
             p.initialize(repeating: 0, count: count)
             allocations.append(p)
@@ -66,7 +68,18 @@ public final class GPTState {
         ids = .allocate(capacity: T)
         ids.initialize(repeating: 0, count: T)
         self.allocations = allocations
+        let sizes = Self.bufferFloats(config: c, chunkSize: T)
+        precondition(capacities == sizes.kvCache + sizes.other, "bufferFloats and init disagree")
         transformer = Transformer(model: model)
+    }
+
+    /// Floats a state of `config` allocates with chunks of `chunkSize` (≤ the context): the KV
+    /// cache, and everything else (chunk buffers, the captured attention, the logits).
+    public static func bufferFloats(config c: GPTConfig, chunkSize: Int) -> (kvCache: Int, other: Int) {
+        let (T, C, maxT) = (chunkSize, c.width, c.contextLength)
+        let chunk = T * (3 * C + c.qkvWidth + c.attentionWidth + (c.activation == .swiglu ? 2 : 1) * c.mlpWidth)
+        let attention = c.heads * T * maxT + c.layers * c.heads * maxT
+        return (2 * c.layers * maxT * c.kvWidth, chunk + attention + c.vocabSize)
     }
 
     deinit {

@@ -165,27 +165,15 @@ public func attentionForwardGEMM(
     k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int, T: Int, heads H: Int, headSize hs: Int,
     mask: AttentionMask = .causal
 ) {
-    precondition(mask.widestRow(queries: T, pastLength: 0) <= T, "padding mask wider than the sequence")
-    Threads.configure()
-    let C = H * hs
-    let scale = 1 / Float(hs).squareRoot()
-    let (t32, hs32, c32, q32, kv32) = (Int32(T), Int32(hs), Int32(C), Int32(qStride), Int32(kvStride))
-    for h in 0..<H {
-        let a = att + h * T * T
-        // scores = q·kᵀ/√hs
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t32, t32, hs32, scale, q + h * hs, q32, k + h * hs, kv32, 0, a, t32)
-        nonisolated(unsafe) let rows = a  // each thread owns whole rows
-        parallelFor(T, minimumPerThread: 16) { range in
-            for t in range {
-                let row = rows + t * T
-                let visible = mask.visibleKeys(query: t, pastLength: 0)
-                softmaxInPlace(row, count: visible)
-                (row + visible).update(repeating: 0, count: T - visible)
-            }
-        }
-        // out_h = A · v_h
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t32, hs32, t32, 1, a, t32, v + h * hs, kv32, 0, out + h * hs, c32)
-    }
+    let keys = mask.widestRow(queries: T, pastLength: 0)
+    precondition(keys <= T, "padding mask wider than the sequence")
+    // The chunk form with nothing cached: rows of T, zero past each query's visible keys.
+    attentionForwardBlocked(
+        out: out, att: att, attStride: T, q: q, qStride: qStride, k: k, v: v, kvStride: kvStride, T: T, pastLength: 0,
+        heads: H, headSize: hs, mask: mask)
+    guard keys < T else { return }
+    // Padding columns past the widest row: the backward reads whole (T, T) rows.
+    for row in 0..<(H * T) { (att + row * T + keys).update(repeating: 0, count: T - keys) }
 }
 
 /// Backward of `attentionForwardGEMM` for one sequence (p0 = 0), as in training. Accumulates

@@ -107,7 +107,7 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     public mutating func set(name: String, value: String) throws(SamplingSettingsError) {
         var key = name.lowercased().replacing("_", with: "-")
         while key.hasPrefix("-") { key.removeFirst() }
-        let text = Self.trimmed(value)
+        let text = value.trimmedOfWhitespace()
         var copy = self
         switch key {
         case "temperature", "temp": copy.temperature = try Self.parseDouble(key: "temperature", text, "a finite number >= 0")
@@ -140,12 +140,6 @@ public struct SamplingSettings: Sendable, Equatable, Codable {
     private static func parseDouble(key: String, _ text: String, _ allowed: String) throws(SamplingSettingsError) -> Double {
         guard let value = Double(text) else { throw .invalidValue(flag: "--" + key, value: text, allowed: allowed) }
         return value
-    }
-
-    /// `text` without the whitespace around it.
-    private static func trimmed(_ text: String) -> String {
-        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
-        return String(text[first...last])
     }
 
     private static func parseInt(key: String, _ text: String, _ allowed: String) throws(SamplingSettingsError) -> Int {
@@ -193,4 +187,14 @@ public enum SamplingSettingsError: Error, Equatable, Sendable, CustomStringConve
 
     /// sysexits EX_USAGE.
     public var exitCode: Int32 { 64 }
+}
+
+extension StringProtocol {
+    /// The text without the whitespace (newlines included) around it: how a typed value or an
+    /// input line is read, by `/set` here and by the chat's front ends (FoundationEssentials has
+    /// no `trimmingCharacters`).
+    public func trimmedOfWhitespace() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
+    }
 }

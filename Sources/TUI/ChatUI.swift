@@ -60,7 +60,7 @@ public final class ChatUI {
     /// The display pieces of the context the pane showed last, kept while the context only grows.
     private var contextIDs: [Int] = []
     private var contextPieces: [String] = []
-    private let layers: Int, heads: Int
+    private let layers: Int, heads: Int, kvHeads: Int
 
     /// - Parameter transcriptFile: `--transcript`: kept up to date after every reply and saved
     ///   once more on every way out.
@@ -69,6 +69,7 @@ public final class ChatUI {
         transcript = TranscriptView(ascii: false)
         layers = session.model.config.layers
         heads = session.model.config.heads
+        kvHeads = session.model.config.kvHeads
         model = session.model
     }
 
@@ -381,7 +382,7 @@ public final class ChatUI {
 
     private func submit() -> Int32? {
         let text = input.text
-        let trimmed = SlashCommand.trimmed(text)
+        let trimmed = text.trimmedOfWhitespace()
         guard !trimmed.isEmpty else { return nil }
         if SlashCommand.isCommand(trimmed) && !trimmed.contains("\n") {
             history.add(trimmed)
@@ -555,7 +556,7 @@ extension ChatUI {
             }
         }
         let (title, rows) = ExplainPane.render(
-            explanation, pending: pending, pieces: shown, layers: layers, heads: heads, kvHeads: worker.record.view(at: scrubIndex)?.snapshot.kvHeads,
+            explanation, pending: pending, pieces: shown, layers: layers, heads: heads, kvHeads: kvHeads,
             scrub: scrub,
             width: rect.width - 2, height: rect.height - 2, ascii: curses.ascii)
         curses.box(rect, title: title)

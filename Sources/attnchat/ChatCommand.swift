@@ -145,7 +145,7 @@ struct LineChat {
         while true {
             if interactive { try write("> ") }
             guard let line = readLine(strippingNewline: true) else { break }
-            let text = SlashCommand.trimmed(line)
+            let text = line.trimmedOfWhitespace()
             if text.isEmpty { continue }
             if SlashCommand.isCommand(text) {
                 if !command(text, cancel: cancel, turn: turn) { break }
