@@ -27,7 +27,7 @@ public enum Threads {
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), which `OPENBLAS_CORETYPE` can force.
     public static var blasCoreName: String {
         configure()
-        guard let name = openblas_get_corename() else { return "unknown" }
+        guard let name = attnchat_blas_core_name() else { return "unknown" }
         return String(cString: name)
     }
 }

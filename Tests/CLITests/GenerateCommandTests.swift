@@ -25,6 +25,18 @@ import Testing
         #expect(r.stderr.isEmpty)
     }
 
+    /// A family that needs AVX-512, forced on a CPU without it, would be an illegal instruction in
+    /// OpenBLAS's first GEMM: attnchat says so in one line and uses the kernels it would pick.
+    @Test(.enabled(if: !cpuHasAVX512))
+    func anAVX512KernelFamilyOnACPUWithoutItFallsBackWithOneLine() throws {
+        let r = try CLI.run(
+            ["generate", "--model", CLI.fixture("tiny-odd"), "--prompt-ids", Self.prompt, "--max-tokens", "20", "--temperature", "0", "--ids"],
+            environment: ["OPENBLAS_CORETYPE": "SkylakeX"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == Self.pytorchGreedy + "\n")
+        #expect(r.stderr == "attnchat: OPENBLAS_CORETYPE=SkylakeX needs AVX-512, which this CPU lacks; using Haswell kernels\n")
+    }
+
     /// One thread or all: the same numbers.
     @Test func threadCountDoesNotChangeTheResult() throws {
         let r = try CLI.run(

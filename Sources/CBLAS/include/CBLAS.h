@@ -22,8 +22,11 @@ int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
-/// Re-chooses OpenBLAS's kernels for this CPU unless OPENBLAS_CORETYPE is set (see CBLAS.c).
-/// Call once, before the first BLAS call.
+/// Re-chooses OpenBLAS's kernels for this CPU unless OPENBLAS_CORETYPE is set to a family this
+/// CPU can run (see CBLAS.c). Call once, before the first BLAS call.
 void attnchat_select_blas_core(void);
+/// The kernel family in use, "Haswell" or "SkylakeX" (the two the shipped binary keeps), else
+/// OpenBLAS's own name for it.
+const char *attnchat_blas_core_name(void);
 
 #endif
