@@ -50,10 +50,27 @@ extension GPTModel {
         let shards = try CheckpointShards(directory: directory)
         let layout = GPTWeights.Layout(config: config)
         let recipes = try llamaFamilyRecipes(config: config, layout: layout, shards: shards, configPath: configPath)
-        let weights = GPTWeights(config: config)
         var dtypes = Set<String>()
         var bytes = 0
+        // F16 and BF16 matrices stay as stored: their rows are (out, in) in the file, and q, k, v
+        // stacked are the fused projection's rows.
+        var builder = PackedBuilder()
+        var floatRecipes: [String: [CheckpointShards.Piece]] = [:]
         for (tensor, recipe) in zip(layout.tensors, recipes) {
+            let dtype = recipe[0].info.dtype
+            guard GPTWeights.Layout.isPackable(tensor.name), dtype == .F16 || dtype == .BF16, recipe.allSatisfy({ $0.info.dtype == dtype }) else {
+                floatRecipes[tensor.name] = recipe
+                continue
+            }
+            let sources = recipe.map { PackedBuilder.Source(file: $0.file, info: $0.info, columnsAreRows: false) }
+            let rows = recipe.reduce(0) { $0 + $1.info.shape[0] }
+            try builder.packHalf(name: tensor.name, rows: rows, columns: recipe[0].info.shape[1], sources: sources)
+            dtypes.insert(dtype.rawValue)
+            bytes += recipe.reduce(0) { $0 + $1.info.byteCount }
+        }
+        let weights = GPTWeights(config: config, packed: builder.matrices, memory: builder.memory)
+        for tensor in weights.tensors {
+            let recipe = floatRecipes[tensor.name]!
             let destination = weights.mutableBuffer(tensor)
             var column = 0
             for piece in recipe {
@@ -83,7 +100,10 @@ extension GPTModel {
             // A tied model that still stores its head: it must be the embedding, or the file is not what its config says.
             let stored: [Float]
             do { stored = try head.file.floats(head.info.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
-            let tied = weights.withTensor(weights.tensors[0]) { $0.elementsEqual(stored) }
+            let embedding: [Float]
+            let table = shards.info(named: "model.embed_tokens.weight")!  // a recipe of wte.weight
+            do { embedding = try table.file.floats(table.info.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
+            let tied = embedding == stored
             if !tied {
                 throw .badConfig(path: configPath, reason: "tie_word_embeddings is true but \"lm_head.weight\" differs from \"model.embed_tokens.weight\"")
             }

@@ -2,6 +2,7 @@ import FileIO
 import FoundationEssentials
 import Glibc
 import JSON
+import Kernels
 import Safetensors
 
 // Where a model comes from:
@@ -20,12 +21,15 @@ public struct ModelSource: Sendable {
     public let fileBytes: Int
     /// For a Hugging Face directory: its model type, end-of-turn ids and generation settings.
     public let huggingFace: HuggingFaceModelInfo?
+    /// The 8-bit scheme of an attnchat file's I8 matrices (`GPTModel.q8Scheme`), if any.
+    public let quantization: String?
 
-    public init(path: String, dtypes: [String], fileBytes: Int, huggingFace: HuggingFaceModelInfo? = nil) {
+    public init(path: String, dtypes: [String], fileBytes: Int, huggingFace: HuggingFaceModelInfo? = nil, quantization: String? = nil) {
         self.path = path
         self.dtypes = dtypes
         self.fileBytes = fileBytes
         self.huggingFace = huggingFace
+        self.quantization = quantization
     }
 }
 
@@ -85,19 +89,36 @@ extension GPTModel {
     }
 
     /// Loads the model part of an attnchat file whose `metadata` holds the config, leaving the
-    /// tensors named in `ignoring` (e.g. a checkpoint's optimizer state) to the caller.
+    /// tensors named in `ignoring` (e.g. a checkpoint's optimizer state) to the caller. Every
+    /// weight becomes F32: this is the trainer's entry point.
     public static func load(file: SafetensorsFile, metadata: [String: String], ignoring: Set<String>) throws(GPTError) -> GPTModel {
-        try load(file: file, config: try attnchatConfig(metadata: metadata, path: file.path), ignoring: ignoring).model
+        try load(file: file, config: try attnchatConfig(metadata: metadata, path: file.path), ignoring: ignoring, keepStored: false).model
     }
 
     /// Copies the tensors of `file` into fresh weights for `config`, checking names and shapes.
-    static func load(file: SafetensorsFile, config: GPTConfig, ignoring: Set<String> = []) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
+    /// - Parameter keepStored: keep F16, BF16 and 8-bit matrices as stored (inference) rather
+    ///   than converting them to F32 (training; an 8-bit file is refused there).
+    static func load(
+        file: SafetensorsFile, config: GPTConfig, ignoring: Set<String> = [], keepStored: Bool = true
+    ) throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         try config.validate()
         let path = file.path
         var byName: [String: TensorInfo] = [:]
         var unexpected: [String] = []
         var lmHead: TensorInfo?
+        var scales: [String: TensorInfo] = [:]
+        let quantization = file.metadata[quantizationKey]
+        if let quantization, quantization != q8Scheme {
+            throw .badConfig(path: path, reason: "__metadata__ \(quantizationKey) \"\(quantization)\" is not supported (expected \"\(q8Scheme)\")")
+        }
         for info in file.tensors where !ignoring.contains(info.name) {
+            if quantization == nil, info.dtype == .I8 {
+                throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is I8, which only the matrices of a file with __metadata__ \(quantizationKey) \"\(q8Scheme)\" may be")
+            }
+            if quantization != nil, info.name.hasSuffix("_scale") {
+                scales[String(info.name.dropLast("_scale".count))] = info
+                continue
+            }
             let name = info.name.hasPrefix("transformer.") ? String(info.name.dropFirst("transformer.".count)) : info.name
             if name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") {
                 continue  // the causal mask as a buffer: attention applies it by construction
@@ -113,18 +134,55 @@ extension GPTModel {
         let layout = GPTWeights.Layout(config: config)
         let known = Set(layout.tensors.map(\.name))
         unexpected += byName.keys.filter { !known.contains($0) }.sorted()
+        unexpected += scales.keys.filter { byName[$0]?.dtype != .I8 }.sorted().map(scaleName)
         if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected) }
+        var packed: [TensorInfo] = []
         for tensor in layout.tensors {
             guard let info = byName[tensor.name] else {
                 throw .missingTensor(path: path, name: tensor.name, expectedShape: tensor.shape)
             }
-            guard info.shape == tensor.shape else {
-                throw .shapeMismatch(path: path, name: info.name, expected: tensor.shape, actual: info.shape)
+            let packable = GPTWeights.Layout.isPackable(tensor.name)
+            // A projection is (in, out) in F32 and half-width files, (out, in) once 8-bit.
+            let isTable = GPTWeights.Layout.isTable(tensor.name)
+            let expected = info.dtype == .I8 && !isTable ? [tensor.shape[1], tensor.shape[0]] : tensor.shape
+            guard info.shape == expected else {
+                throw .shapeMismatch(path: path, name: info.name, expected: expected, actual: info.shape)
+            }
+            if info.dtype == .I8 {
+                guard quantization != nil, packable else {
+                    throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is I8, which only the matrices of a file with __metadata__ \(quantizationKey) \"\(q8Scheme)\" may be")
+                }
+                guard keepStored else {
+                    throw .badConfig(path: path, reason: "an 8-bit model does not train; train from its F32 or F16 original")
+                }
+                let scaleShape = [expected[0], expected[1] / PackedMatrix.blockSize]
+                guard expected[1] % PackedMatrix.blockSize == 0 else {
+                    throw .badConfig(path: path, reason: "tensor \"\(info.name)\": \(expected[1]) columns do not split into blocks of \(PackedMatrix.blockSize)")
+                }
+                guard let scale = scales[tensor.name] else {
+                    throw .missingTensor(path: path, name: scaleName(tensor.name), expectedShape: scaleShape)
+                }
+                guard scale.shape == scaleShape, scale.dtype.isFloatConvertible else {
+                    throw .shapeMismatch(path: path, name: scale.name, expected: scaleShape, actual: scale.shape)
+                }
+                packed.append(info)
+            } else if keepStored, packable, info.dtype == .F16 || info.dtype == .BF16 {
+                packed.append(info)
             }
         }
-        let weights = GPTWeights(config: config)
-        var dtypes = Set<String>()
-        var bytes = 0
+        var builder = PackedBuilder()
+        for info in packed {
+            let isTable = GPTWeights.Layout.isTable(info.name)
+            if info.dtype == .I8 {
+                try builder.packQ8(name: info.name, file: file, elements: info, scales: scales[info.name]!)
+            } else {
+                let (rows, columns) = isTable ? (info.shape[0], info.shape[1]) : (info.shape[1], info.shape[0])
+                try builder.packHalf(name: info.name, rows: rows, columns: columns, sources: [.init(file: file, info: info, columnsAreRows: !isTable)])
+            }
+        }
+        let weights = GPTWeights(config: config, packed: builder.matrices, memory: builder.memory)
+        var dtypes = Set(packed.map(\.dtype.rawValue))
+        var bytes = packed.reduce(0) { $0 + $1.byteCount } + scales.values.reduce(0) { $0 + $1.byteCount }
         for tensor in weights.tensors {
             let info = byName[tensor.name]!  // checked above
             do {
@@ -137,16 +195,20 @@ extension GPTModel {
         }
         if let lmHead {
             // attnchat ties the LM head to the token embedding; an untied head would be silently wrong.
-            let wte = weights.tensors[0]
+            let wte = layout.tensors[0]
             guard lmHead.shape == wte.shape else {
                 throw .shapeMismatch(path: path, name: lmHead.name, expected: wte.shape, actual: lmHead.shape)
             }
-            let head: [Float]
-            do { head = try file.floats(lmHead.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
-            let tied = weights.withTensor(wte) { $0.elementsEqual(head) }
-            if !tied { throw .badConfig(path: path, reason: "tensor \"\(lmHead.name)\" differs from the token embedding; only a tied LM head is supported") }
+            let head: [Float], embedding: [Float]
+            do {
+                head = try file.floats(lmHead.name)
+                embedding = try file.floats(byName[wte.name]!.name)
+            } catch {
+                throw .weights(message: error.description, exitCode: error.exitCode)
+            }
+            if head != embedding { throw .badConfig(path: path, reason: "tensor \"\(lmHead.name)\" differs from the token embedding; only a tied LM head is supported") }
         }
-        let source = ModelSource(path: path, dtypes: dtypes.sorted(), fileBytes: bytes)
+        let source = ModelSource(path: path, dtypes: dtypes.sorted(), fileBytes: bytes, quantization: quantization)
         return (GPTModel(weights: weights), source)
     }
 

@@ -1,6 +1,7 @@
 import FileIO
 import FoundationEssentials
 import JSON
+import Kernels
 import Safetensors
 
 extension GPTConfig {
@@ -78,9 +79,53 @@ extension GPTModel {
         try writeTensors(to: modelPath, dtype: dtype, metadata: ["format": "pt"], existing: existing)
     }
 
+    /// Writes the weights as an attnchat file with every matrix whose rows split into blocks of 32
+    /// quantized to 8 bits (`q8Scheme`: int8 (out, in), one F32 scale per 32 values in
+    /// `<name>_scale`); norms, biases, learned positions and any other matrix stay F32.
+    public func saveQuantized(to path: String, existing: AtomicFile.Existing) throws(GPTError) {
+        try requireGPT2Architecture(path: path)
+        let metadata = [
+            Self.formatKey: Self.formatName, Self.versionKey: String(Self.currentVersion),
+            Self.configKey: JSONValue.object(config.jsonObject).serialized(), Self.quantizationKey: Self.q8Scheme,
+        ]
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for t in GPTWeights.Layout(config: config).tensors {
+            var values = weights.floatValues(name: t.name, shape: t.shape)
+            let isTable = GPTWeights.Layout.isTable(t.name)
+            let (rows, columns) = isTable ? (t.shape[0], t.shape[1]) : (t.shape.last!, t.shape[0])
+            guard GPTWeights.Layout.isPackable(t.name), columns % PackedMatrix.blockSize == 0 else {
+                tensors.append(SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: values))
+                continue
+            }
+            if !isTable {
+                // (in, out) → (out, in): a block of 32 runs along one output's inputs.
+                var transposed = values
+                for i in 0..<columns { for o in 0..<rows { transposed[o * columns + i] = values[i * rows + o] } }
+                values = transposed
+            }
+            var elements = [UInt8](repeating: 0, count: rows * columns)
+            var scales = [Float](repeating: 0, count: rows * columns / PackedMatrix.blockSize)
+            values.withUnsafeBufferPointer { v in
+                elements.withUnsafeMutableBytes { e in
+                    scales.withUnsafeMutableBufferPointer { sc in
+                        quantizeQ8(v.baseAddress!, rows: rows, columns: columns, elements: e.baseAddress!.assumingMemoryBound(to: Int8.self), scales: sc.baseAddress!)
+                    }
+                }
+            }
+            tensors.append(SafetensorsWriter.Tensor(name: t.name, dtype: .I8, shape: [rows, columns], bytes: elements))
+            tensors.append(SafetensorsWriter.Tensor(name: Self.scaleName(t.name), shape: [rows, columns / PackedMatrix.blockSize], floats: scales))
+        }
+        do {
+            try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata, existing: existing)
+        } catch {
+            throw .weights(message: error.description, exitCode: error.exitCode)
+        }
+    }
+
     private func writeTensors(to path: String, dtype: DType, metadata: [String: String], existing: AtomicFile.Existing) throws(GPTError) {
-        let tensors = weights.tensors.map { t in
-            SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: weights.withTensor(t) { Array($0) }, storedAs: dtype)
+        // Packed matrices are written from their F32 values, in attnchat's layout.
+        let tensors = GPTWeights.Layout(config: config).tensors.map { t in
+            SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: weights.floatValues(name: t.name, shape: t.shape), storedAs: dtype)
         }
         do {
             try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata, existing: existing)

@@ -1,3 +1,19 @@
+import Kernels
+
+/// Memory for packed matrices, freed with the weights that point into it.
+final class PackedMemory: @unchecked Sendable {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    /// A new uninitialised block of `bytes`, 64-byte aligned.
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        let block = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        blocks.append(block)
+        return block
+    }
+
+    deinit { for block in blocks { block.deallocate() } }
+}
+
 /// Every parameter of a model in one allocation (llm.c's `ParameterTensors`), addressed through
 /// named views. Layout and names follow Hugging Face's GPT-2: matrices are stored (in, out) as
 /// its `Conv1D` does, so a checkpoint is copied in without transposing.
@@ -49,6 +65,12 @@ public final class GPTWeights: @unchecked Sendable {
     /// Number of floats in `storage`.
     public let count: Int
     @usableFromInline let storage: UnsafeMutablePointer<Float>
+    /// Matrices kept in the dtype they were stored in (F16, BF16, Q8), by tensor name, laid out
+    /// (out, in) — `nn.Linear`'s order, whatever the file's. They are not in `tensors` or
+    /// `storage`: such a model runs but does not train. Empty for an F32 model.
+    public let packed: [String: PackedMatrix]
+    /// Owns the memory `packed` points into.
+    private let packedMemory: PackedMemory?
 
     /// Where every tensor of a config lives in `storage`: computed without allocating, so a
     /// loader can check a file's names and shapes before committing memory to the parameters.
@@ -65,12 +87,26 @@ public final class GPTWeights: @unchecked Sendable {
         public let lmHead: Int?
         public let count: Int
 
-        public init(config: GPTConfig) {
+        /// The names of the matrices a model may keep packed: every projection, the token
+        /// embedding (also the tied head) and an untied head — not norms, biases or `wpe`.
+        public static func isPackable(_ name: String) -> Bool {
+            name == "wte.weight" || name == "lm_head.weight"
+                || (name.hasSuffix(".weight") && (name.contains(".attn.") || name.contains(".mlp.")))
+        }
+
+        /// The (V, C) tables — the token embedding and an untied head — whose rows are outputs
+        /// in every layout; a projection is (in, out) in F32 and (out, in) when packed.
+        public static func isTable(_ name: String) -> Bool { name == "wte.weight" || name == "lm_head.weight" }
+
+        /// - Parameter packed: names (see `isPackable`) kept outside `storage`: they get no
+        ///   `tensors` entry and an offset of -1, which nothing reads.
+        public init(config: GPTConfig, packed: Set<String> = []) {
             let C = config.width, M = config.mlpWidth, Q = config.qkvWidth, A = config.attentionWidth
             let layerNorm = config.norm == .layerNorm
             var tensors: [Tensor] = []
             var offset = 0
             func add(_ name: String, _ shape: [Int]) -> Int {
+                if packed.contains(name) { return -1 }
                 tensors.append(Tensor(name: name, shape: shape, offset: offset))
                 defer { offset += shape.reduce(1, *) }
                 return offset
@@ -100,14 +136,19 @@ public final class GPTWeights: @unchecked Sendable {
             lmHead = add("lm_head.weight", [config.vocabSize, C], if: !config.tiedEmbeddings)
             self.tensors = tensors
             count = offset
-            precondition(count == config.parameterCount, "tensor table and parameterCount disagree")
+            precondition(!packed.isEmpty || count == config.parameterCount, "tensor table and parameterCount disagree")
         }
     }
 
     /// Allocates zeroed parameters for `config`, which must already be validated.
-    public init(config: GPTConfig) {
+    public convenience init(config: GPTConfig) { self.init(config: config, packed: [:], memory: nil) }
+
+    /// Zeroed F32 parameters for every tensor of `config` except `packed`, which `memory` owns.
+    init(config: GPTConfig, packed: [String: PackedMatrix], memory: PackedMemory?) {
         self.config = config
-        let layout = Layout(config: config)
+        self.packed = packed
+        packedMemory = memory
+        let layout = Layout(config: config, packed: Set(packed.keys))
         tensors = layout.tensors
         tokenEmbedding = layout.tokenEmbedding
         positionEmbedding = layout.positionEmbedding
@@ -121,6 +162,36 @@ public final class GPTWeights: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// Bytes the parameters occupy in memory: F32 storage plus the packed matrices.
+    public var residentBytes: Int {
+        count * MemoryLayout<Float>.size + packed.values.reduce(0) { $0 + $1.byteCount }
+    }
+
+    /// The dtypes the weights are held in, e.g. ["F16", "F32"]: what `info` and `bench` report.
+    public var heldDTypes: [String] {
+        var names = Set(packed.values.map { $0.format.rawValue.uppercased() })
+        if count > 0 { names.insert("F32") }
+        return names.sorted()
+    }
+
+    /// Any tensor's values as F32 in attnchat's layout (matrices (in, out), the embedding and
+    /// head (V, C)), packed or not: for writing a model in another dtype.
+    public func floatValues(name: String, shape: [Int]) -> [Float] {
+        if let t = tensor(named: name) { return withTensor(t) { Array($0) } }
+        guard let matrix = packed[name] else { preconditionFailure("no tensor \(name)") }
+        var rows = [Float](repeating: 0, count: matrix.rows * matrix.columns)
+        rows.withUnsafeMutableBufferPointer { out in
+            for r in 0..<matrix.rows { dequantizeRow(matrix, row: r, into: out.baseAddress! + r * matrix.columns) }
+        }
+        if Layout.isTable(name) { return rows }
+        // A projection: stored (out, in), attnchat's files hold it (in, out).
+        var values = [Float](repeating: 0, count: rows.count)
+        for o in 0..<matrix.rows {
+            for i in 0..<matrix.columns { values[i * matrix.rows + o] = rows[o * matrix.columns + i] }
+        }
+        return values
+    }
 
     /// The tensor called `name` (Hugging Face naming, no `transformer.` prefix), if the model has it.
     public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }

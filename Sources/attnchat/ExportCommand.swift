@@ -15,7 +15,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Output: a .safetensors file, or a directory with --hugging-face.")
     var output: String
-    @Option(help: "Stored dtype: F32, F16 or BF16.")
+    @Option(help: "Stored dtype: F32, F16, BF16, or Q8 (8-bit matrices, one scale per 32 values; attnchat files only).")
     var dtype = "F32"
     @Flag(name: .customLong("hugging-face"), help: "Write config.json + model.safetensors + the tokenizer files (learned positions only).")
     var huggingFace = false
@@ -25,13 +25,19 @@ struct ExportCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard ["F32", "F16", "BF16"].contains(dtype.uppercased()) else { throw ValidationError("--dtype must be F32, F16 or BF16 (got \(dtype))") }
+        guard ["F32", "F16", "BF16", "Q8"].contains(dtype.uppercased()) else { throw ValidationError("--dtype must be F32, F16, BF16 or Q8 (got \(dtype))") }
+        if huggingFace && dtype.uppercased() == "Q8" { throw ValidationError("--dtype Q8 writes attnchat files only, not --hugging-face") }
     }
 
     func run() throws {
         let (model, _) = try modelOptions.load()
-        let type = DType(rawValue: dtype.uppercased())!
         let existing = overwritePolicy(force: force)
+        if dtype.uppercased() == "Q8" {
+            try model.saveQuantized(to: output, existing: existing)
+            printError("wrote \(output)")
+            return
+        }
+        let type = DType(rawValue: dtype.uppercased())!
         if huggingFace {
             let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
             // Every file is checked before the first is written: a refusal changes nothing.

@@ -17,7 +17,10 @@ struct InfoCommand: ParsableCommand {
         let (model, source) = try modelOptions.load()
         let c = model.config
         let memory = c.inferenceMemory()
-        let resident = memory.weights + memory.kvCache + memory.buffers
+        // The weights as held: F16, BF16 and 8-bit matrices stay in their stored size.
+        let weightBytes = model.weights.residentBytes
+        let resident = weightBytes + memory.kvCache + memory.buffers
+        let quantized = source.quantization.map { ", \($0)" } ?? ""
         if json {
             var object = c.jsonObject
             object["model_type"] = .string(source.huggingFace?.modelType ?? "attnchat")
@@ -29,16 +32,19 @@ struct InfoCommand: ParsableCommand {
             object["file"] = .string(source.path)
             object["dtypes"] = .array(source.dtypes.map(JSONValue.string))
             object["tensor_bytes"] = .integer(Int64(source.fileBytes))
+            object["weight_bytes"] = .integer(Int64(weightBytes))
+            object["held_dtypes"] = .array(model.weights.heldDTypes.map(JSONValue.string))
+            if let q = source.quantization { object["quantization"] = .string(q) }
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
             return
         }
         try Stdout.write("""
             file        \(TerminalSafe.oneLine(source.path))
-            dtype       \(source.dtypes.joined(separator: ", ")) (\(formatBytes(source.fileBytes)) of tensors)
+            dtype       \(source.dtypes.joined(separator: ", ")) (\(formatBytes(source.fileBytes)) of tensors\(quantized))
             parameters  \(c.parameterCount) (\(NumberText.fixed(Double(c.parameterCount) / 1e6, 2)) M)
             model type  \(source.huggingFace?.modelType ?? "attnchat")
             parts       \(c.architectureSummary)
-            memory      \(formatBytes(resident)) resident: weights \(formatBytes(memory.weights)) (F32), KV cache \(formatBytes(memory.kvCache)) for \(c.contextLength) tokens, buffers \(formatBytes(memory.buffers))
+            memory      \(formatBytes(resident)) resident: weights \(formatBytes(weightBytes)) (\(model.weights.heldDTypes.joined(separator: " + "))), KV cache \(formatBytes(memory.kvCache)) for \(c.contextLength) tokens, buffers \(formatBytes(memory.buffers))
             layers      \(c.layers)
             heads       \(c.heads)\(c.kvHeads == c.heads ? "" : " over \(c.kvHeads) key/value heads") (head size \(c.headSize))
             width       \(c.width) (MLP \(c.mlpWidth))

@@ -58,7 +58,7 @@ func worst(_ a: [Float], _ b: [Float]) -> Float {
         let p0 = 3
         for (positions, table) in [(Embeddings.Positions.learned(wpe.p), wpe.array), (.sinusoidal(sinusoids.p), sinusoids.array), (.none, nil)] {
             let out = Buffer(zeros: ids.count * C)
-            Embeddings(tokens: wte.p, positions: positions, width: C).forward(out: out.p, tokens: ids, sequences: 1, length: ids.count, startPosition: p0)
+            Embeddings(tokens: .float(wte.p), positions: positions, width: C).forward(out: out.p, tokens: ids, sequences: 1, length: ids.count, startPosition: p0)
             var expected: [Float] = []
             for (t, id) in ids.enumerated() {
                 for i in 0..<C { expected.append(wte.array[Int(id) * C + i] + (table?[(p0 + t) * C + i] ?? 0)) }
@@ -202,7 +202,7 @@ func worst(_ a: [Float], _ b: [Float]) -> Float {
         var rng = PartsRNG(state: 10)
         let x = rng.floats(N * C), table = Buffer(rng.floats(V * C))
         let logits = Buffer(zeros: N * V), expected = Buffer(zeros: N * V)
-        LMHead(table: table.p, vocabSize: V, width: C).forward(logits: logits.p, inp: x, rows: N)
+        LMHead(table: .float(table.p), vocabSize: V, width: C).forward(logits: logits.p, inp: x, rows: N)
         matmulTransposedForwardNaive(out: expected.p, inp: x, table: table.p, rows: N, C: C, vocab: V)
         #expect(worst(logits.array, expected.array) < 1e-5)
         let stream = Buffer([1, 2, 3]), sub = Buffer([0.5, -2, 10])

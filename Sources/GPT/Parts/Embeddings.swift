@@ -16,12 +16,12 @@ public struct Embeddings {
         case none
     }
 
-    /// (V, C), `wte`; the tied LM head reads it too.
-    public let tokens: UnsafeMutablePointer<Float>
+    /// (V, C), `wte`, F32 or packed; the tied LM head reads it too.
+    public let tokens: MatrixWeight
     public let positions: Positions
     public let width: Int
 
-    public init(tokens: UnsafeMutablePointer<Float>, positions: Positions, width: Int) {
+    public init(tokens: MatrixWeight, positions: Positions, width: Int) {
         self.tokens = tokens
         self.positions = positions
         self.width = width
@@ -39,7 +39,20 @@ public struct Embeddings {
     /// out (B·T, C) for `B` sequences of `T` token ids, the first at position `p0`.
     /// Ids must already be in range.
     public func forward(out: UnsafeMutablePointer<Float>, tokens ids: UnsafePointer<Int32>, sequences B: Int, length T: Int, startPosition p0: Int) {
-        embeddingForward(out: out, tokens: ids, wte: tokens, positions: positionRows(from: p0), B: B, T: T, C: width)
+        switch tokens {
+        case .float(let wte):
+            embeddingForward(out: out, tokens: ids, wte: wte, positions: positionRows(from: p0), B: B, T: T, C: width)
+        case .packed(let table):
+            let C = width
+            let added = positionRows(from: p0)
+            for b in 0..<B {
+                for t in 0..<T {
+                    let row = out + (b * T + t) * C
+                    dequantizeRow(table, row: Int(ids[b * T + t]), into: row)
+                    if let added { residualForward(out: row, a: row, b: added + t * C, count: C) }
+                }
+            }
+        }
     }
 
     /// Backward of `forward` (p0 = 0, as in training), accumulating into `grad`'s token table and,
@@ -47,6 +60,6 @@ public struct Embeddings {
     public func backward(dout: UnsafePointer<Float>, tokens ids: UnsafePointer<Int32>, sequences B: Int, length T: Int, into grad: Embeddings) {
         var dwpe: UnsafeMutablePointer<Float>? = nil
         if case .learned(let table) = grad.positions { dwpe = table }
-        embeddingBackward(dwte: grad.tokens, dwpe: dwpe, dout: dout, tokens: ids, B: B, T: T, C: width)
+        embeddingBackward(dwte: grad.tokens.trainable, dwpe: dwpe, dout: dout, tokens: ids, B: B, T: T, C: width)
     }
 }

@@ -7,19 +7,23 @@ import Kernels
 /// (read backwards, so a token's score is how well the final stream matches its embedding);
 /// an untied head (`lm_head.weight`) is its own (V, C) table.
 public struct LMHead {
-    /// (V, C).
-    public let table: UnsafeMutablePointer<Float>
+    /// (V, C), F32 or packed.
+    public let table: MatrixWeight
     public let vocabSize: Int
     public let width: Int
 
     /// logits (N, V) = inp (N, C) · tableᵀ.
     public func forward(logits: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows N: Int) {
-        matmulTransposedForward(out: logits, inp: inp, table: table, rows: N, C: width, vocab: vocabSize)
+        switch table {
+        case .float(let t): matmulTransposedForward(out: logits, inp: inp, table: t, rows: N, C: width, vocab: vocabSize)
+        case .packed(let m): packedMatmul(out: logits, inp: inp, matrix: m, bias: nil, rows: N)
+        }
     }
 
     /// Backward of `forward`, accumulating dinp (N, C) and `grad`'s table. dlogits: (N, V).
     public func backward(dinp: UnsafeMutablePointer<Float>, dlogits: UnsafePointer<Float>, inp: UnsafePointer<Float>, rows N: Int, into grad: LMHead) {
-        matmulTransposedBackward(dinp: dinp, dtable: grad.table, dout: dlogits, inp: inp, table: table, rows: N, C: width, vocab: vocabSize)
+        matmulTransposedBackward(
+            dinp: dinp, dtable: grad.table.trainable, dout: dlogits, inp: inp, table: table.trainable, rows: N, C: width, vocab: vocabSize)
     }
 }
 
@@ -79,32 +83,36 @@ public struct Transformer {
         let (C, M, H, hs) = (c.width, c.mlpWidth, c.heads, c.headSize)
         let p = { (offset: Int) in w.mutablePointer(offset) }
         let optional = { (offset: Int?) in offset.map { w.mutablePointer($0) } }
+        // A matrix kept as stored is found by name; the others are offsets into the F32 storage.
+        let matrix = { (name: String, offset: Int) -> MatrixWeight in w.packed[name].map { .packed($0) } ?? .float(p(offset)) }
         let positions: Embeddings.Positions
         switch c.positional {
         case .learned: positions = .learned(p(w.positionEmbedding!))
         case .sinusoidal: positions = .sinusoidal(model.tables.sinusoids!)
         case .rope: positions = .none
         }
-        embeddings = Embeddings(tokens: p(w.tokenEmbedding), positions: positions, width: C)
+        embeddings = Embeddings(tokens: matrix("wte.weight", w.tokenEmbedding), positions: positions, width: C)
         let rotary = model.tables.rotary.map { QKVProjection.Rotary(cos: $0.cos, sin: $0.sin, layout: c.rotaryLayout) }
         let eps = c.layerNormEpsilon
-        blocks = w.layers.map { l in
-            TransformerBlock(
+        blocks = w.layers.enumerated().map { (index, l) in
+            let name = { (tensor: String) in "h.\(index).\(tensor).weight" }
+            return TransformerBlock(
                 norm1: Norm(kind: c.norm, weight: p(l.ln1Weight), bias: optional(l.ln1Bias), width: C, epsilon: eps),
                 attention: SelfAttention(
                     projection: QKVProjection(
-                        linear: Linear(weight: p(l.qkvWeight), bias: optional(l.qkvBias), inDim: C, outDim: c.qkvWidth),
+                        linear: Linear(weight: matrix(name("attn.c_attn"), l.qkvWeight), bias: optional(l.qkvBias), inDim: C, outDim: c.qkvWidth),
                         rotary: rotary, heads: H, kvHeads: c.kvHeads, headSize: hs),
-                    output: Linear(weight: p(l.attnProjWeight), bias: optional(l.attnProjBias), inDim: c.attentionWidth, outDim: C),
+                    output: Linear(weight: matrix(name("attn.c_proj"), l.attnProjWeight), bias: optional(l.attnProjBias), inDim: c.attentionWidth, outDim: C),
                     mask: .causal),
                 norm2: Norm(kind: c.norm, weight: p(l.ln2Weight), bias: optional(l.ln2Bias), width: C, epsilon: eps),
                 mlp: MLP(
-                    up: Linear(weight: p(l.fcWeight), bias: optional(l.fcBias), inDim: C, outDim: M),
-                    gate: l.gateWeight.map { Linear(weight: p($0), bias: optional(l.gateBias), inDim: C, outDim: M) },
-                    down: Linear(weight: p(l.fcProjWeight), bias: optional(l.fcProjBias), inDim: M, outDim: C), activation: c.activation))
+                    up: Linear(weight: matrix(name("mlp.c_fc"), l.fcWeight), bias: optional(l.fcBias), inDim: C, outDim: M),
+                    gate: l.gateWeight.map { Linear(weight: matrix(name("mlp.c_gate"), $0), bias: optional(l.gateBias), inDim: C, outDim: M) },
+                    down: Linear(weight: matrix(name("mlp.c_proj"), l.fcProjWeight), bias: optional(l.fcProjBias), inDim: M, outDim: C), activation: c.activation))
         }
         finalNorm = Norm(kind: c.norm, weight: p(w.lnFinalWeight), bias: optional(w.lnFinalBias), width: C, epsilon: eps)
-        head = LMHead(table: p(w.lmHead ?? w.tokenEmbedding), vocabSize: c.vocabSize, width: C)
+        let headTable = w.lmHead.map { matrix("lm_head.weight", $0) } ?? matrix("wte.weight", w.tokenEmbedding)
+        head = LMHead(table: headTable, vocabSize: c.vocabSize, width: C)
     }
 
     /// Runs `B` sequences of `T` tokens (the first at position `p0`) through every part, then

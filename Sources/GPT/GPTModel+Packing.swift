@@ -1,0 +1,107 @@
+import Glibc
+import Kernels
+import Safetensors
+
+// Weights kept as stored. Decoding a token reads every matrix once, so its speed is the memory
+// bandwidth over the matrices' bytes: an F16 or BF16 file stays half the size of F32 in memory
+// and decodes up to twice as fast, an 8-bit one a quarter. The loaders copy such matrices into
+// `PackedMatrix` form — (out, in), `nn.Linear`'s order, whatever the file's — and keep norms,
+// biases and learned positions in F32 (a few thousand values each: not worth a second kernel).
+
+extension GPTModel {
+    /// The `__metadata__` key naming how a file's I8 matrices are to be read, and its one value:
+    /// int8 elements (out, in) row-major, one F32 scale per block of 32 consecutive elements of
+    /// a row in the tensor `<name>_scale`, shape (out, in / 32); element = q · scale.
+    public static let quantizationKey = "quantization", q8Scheme = "q8_0-block32"
+
+    /// The scale tensor of the 8-bit matrix `name`.
+    public static func scaleName(_ name: String) -> String { name + "_scale" }
+}
+
+/// Builds the packed matrices of one model while it loads.
+struct PackedBuilder {
+    let memory = PackedMemory()
+    private(set) var matrices: [String: PackedMatrix] = [:]
+
+    /// One source of a packed matrix's rows.
+    struct Source {
+        let file: SafetensorsFile
+        let info: TensorInfo
+        /// True for a projection stored (in, out) (GPT-2's `Conv1D`, attnchat's files): its
+        /// columns become rows. False for rows stored as they are ((out, in), or a (V, C) table).
+        let columnsAreRows: Bool
+    }
+
+    /// Copies F16 or BF16 `sources`, stacked as rows, into one (rows, columns) matrix `name`.
+    /// The dtype of the first source decides the format; all must share it.
+    mutating func packHalf(name: String, rows: Int, columns: Int, sources: [Source]) throws(GPTError) {
+        let dtype = sources[0].info.dtype
+        precondition(dtype == .F16 || dtype == .BF16, "packHalf wants F16 or BF16")
+        let elements = memory.allocate(bytes: rows * columns * 2).bindMemory(to: UInt16.self, capacity: rows * columns)
+        var row = 0
+        for source in sources {
+            let info = source.info
+            precondition(info.dtype == dtype, "mixed dtypes in one packed matrix")
+            let start = elements + row * columns
+            do {
+                try source.file.withRawBytes(of: info.name) { raw in
+                    if source.columnsAreRows {
+                        let (inDim, outDim) = (info.shape[0], info.shape[1])
+                        for i in 0..<inDim {
+                            for o in 0..<outDim {
+                                start[o * columns + i] = raw.loadUnaligned(fromByteOffset: (i * outDim + o) * 2, as: UInt16.self)
+                            }
+                        }
+                    } else {
+                        memcpy(start, raw.baseAddress!, info.byteCount)
+                    }
+                }
+            } catch let error as SafetensorsError {
+                throw .weights(message: error.description, exitCode: error.exitCode)
+            } catch {
+                throw .weights(message: "\(source.file.path): \(info.name): \(error)", exitCode: 74)
+            }
+            let count = info.elementCount
+            try Self.requireFinite(start, count: count, dtype: dtype, path: source.file.path, tensor: info.name, transposedRows: source.columnsAreRows ? info.shape[1] : nil, columns: columns)
+            row += count / columns
+        }
+        precondition(row == rows, "sources do not fill the matrix")
+        matrices[name] = PackedMatrix(format: dtype == .F16 ? .f16 : .bf16, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: nil)
+    }
+
+    /// Copies an 8-bit matrix (I8 `elements`, (rows, columns)) and its F32 scales.
+    mutating func packQ8(name: String, file: SafetensorsFile, elements info: TensorInfo, scales scaleInfo: TensorInfo) throws(GPTError) {
+        let (rows, columns) = (info.shape[0], info.shape[1])
+        let scaleValues: [Float]
+        do { scaleValues = try file.floats(scaleInfo.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
+        let elements = memory.allocate(bytes: rows * columns)
+        let scales = memory.allocate(bytes: scaleValues.count * 4).bindMemory(to: Float.self, capacity: scaleValues.count)
+        scales.initialize(from: scaleValues, count: scaleValues.count)
+        do {
+            try file.withRawBytes(of: info.name) { raw in memcpy(elements, raw.baseAddress!, info.byteCount) }
+        } catch let error as SafetensorsError {
+            throw .weights(message: error.description, exitCode: error.exitCode)
+        } catch {
+            throw .weights(message: "\(file.path): \(info.name): \(error)", exitCode: 74)
+        }
+        matrices[name] = PackedMatrix(format: .q8, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: UnsafePointer(scales))
+    }
+
+    /// Weights must be finite (the F32 loader's rule): names the first bad element as the file
+    /// indexes it.
+    private static func requireFinite(
+        _ values: UnsafePointer<UInt16>, count: Int, dtype: DType, path: String, tensor: String, transposedRows outDim: Int?, columns: Int
+    ) throws(GPTError) {
+        let exponent: UInt16 = dtype == .F16 ? 0x7C00 : 0x7F80
+        var bad = false
+        for k in 0..<count { bad = bad || values[k] & exponent == exponent }
+        guard bad else { return }
+        let k = (0..<count).first { values[$0] & exponent == exponent }!
+        // Where that element sits in the file: (in, out) sources were transposed on the way in.
+        let index = outDim.map { (k % columns) * $0 + k / columns } ?? k
+        let bits = values[k]
+        let value = dtype == .F16 ? Float(Float16(bitPattern: bits)) : Float(bitPattern: UInt32(bits) << 16)
+        let error = SafetensorsError.nonFiniteValue(path: path, tensor: tensor, index: index, value: value)
+        throw .weights(message: error.description, exitCode: error.exitCode)
+    }
+}
