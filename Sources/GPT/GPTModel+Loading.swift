@@ -21,10 +21,10 @@ public struct ModelSource: Sendable {
     public let fileBytes: Int
     /// For a Hugging Face directory: its model type, end-of-turn ids and generation settings.
     public let huggingFace: HuggingFaceModelInfo?
-    /// The 8-bit scheme of an attnchat file's I8 matrices (`GPTModel.q8Scheme`), if any.
-    public let quantization: String?
+    /// How an attnchat file's matrices are quantized, if they are.
+    public let quantization: Quantization?
 
-    public init(path: String, dtypes: [String], fileBytes: Int, huggingFace: HuggingFaceModelInfo? = nil, quantization: String? = nil) {
+    public init(path: String, dtypes: [String], fileBytes: Int, huggingFace: HuggingFaceModelInfo? = nil, quantization: Quantization? = nil) {
         self.path = path
         self.dtypes = dtypes
         self.fileBytes = fileBytes
@@ -107,13 +107,18 @@ extension GPTModel {
         var unexpected: [String] = []
         var lmHead: TensorInfo?
         var scales: [String: TensorInfo] = [:]
-        let quantization = file.metadata[quantizationKey]
-        if let quantization, quantization != q8Scheme {
-            throw .badConfig(path: path, reason: "__metadata__ \(quantizationKey) \"\(quantization)\" is not supported (expected \"\(q8Scheme)\")")
+        var quantization: Quantization?
+        if let name = file.metadata[quantizationKey] {
+            guard let scheme = Quantization(rawValue: name) else {
+                let known = Quantization.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw .badConfig(path: path, reason: "__metadata__ \(quantizationKey) \"\(name)\" is not supported (expected \(known))")
+            }
+            quantization = scheme
         }
         for info in file.tensors where !ignoring.contains(info.name) {
-            if quantization == nil, info.dtype == .I8 {
-                throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is I8, which only the matrices of a file with __metadata__ \(quantizationKey) \"\(q8Scheme)\" may be")
+            if info.dtype == .I8 || info.dtype == .U8, info.dtype != quantization?.elementDType {
+                let schemes = Quantization.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is \(info.dtype.rawValue), which only the matrices of a file with __metadata__ \(quantizationKey) \(schemes) may be")
             }
             if quantization != nil, info.name.hasSuffix("_scale") {
                 scales[String(info.name.dropLast("_scale".count))] = info
@@ -134,55 +139,56 @@ extension GPTModel {
         let layout = GPTWeights.Layout(config: config)
         let known = Set(layout.tensors.map(\.name))
         unexpected += byName.keys.filter { !known.contains($0) }.sorted()
-        unexpected += scales.keys.filter { byName[$0]?.dtype != .I8 }.sorted().map(scaleName)
+        unexpected += scales.keys.filter { byName[$0]?.dtype != quantization?.elementDType }.sorted().map(scaleName)
         if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected) }
-        var packed: [TensorInfo] = []
+        var packed: [(info: TensorInfo, rows: Int, columns: Int)] = []
         for tensor in layout.tensors {
             guard let info = byName[tensor.name] else {
                 throw .missingTensor(path: path, name: tensor.name, expectedShape: tensor.shape)
             }
-            let packable = GPTWeights.Layout.isPackable(tensor.name)
-            // A projection is (in, out) in F32 and half-width files, (out, in) once 8-bit.
+            // A projection is (in, out) in F32 and half-width files, (out, in) once quantized.
             let isTable = GPTWeights.Layout.isTable(tensor.name)
-            let expected = info.dtype == .I8 && !isTable ? [tensor.shape[1], tensor.shape[0]] : tensor.shape
-            guard info.shape == expected else {
-                throw .shapeMismatch(path: path, name: info.name, expected: expected, actual: info.shape)
-            }
-            if info.dtype == .I8 {
-                guard quantization != nil, packable else {
-                    throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is I8, which only the matrices of a file with __metadata__ \(quantizationKey) \"\(q8Scheme)\" may be")
+            let (rows, columns) = isTable ? (tensor.shape[0], tensor.shape[1]) : (tensor.shape.last!, tensor.shape[0])
+            if let scheme = quantization, info.dtype == scheme.elementDType {
+                let expected = scheme.elementShape(rows: rows, columns: columns)
+                guard GPTWeights.Layout.isPackable(tensor.name), columns % PackedMatrix.blockSize == 0 else {
+                    throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is \(info.dtype.rawValue), but only matrices whose rows split into blocks of \(PackedMatrix.blockSize) may be quantized")
+                }
+                guard info.shape == expected else {
+                    throw .shapeMismatch(path: path, name: info.name, expected: expected, actual: info.shape)
                 }
                 guard keepStored else {
-                    throw .badConfig(path: path, reason: "an 8-bit model does not train; train from its F32 or F16 original")
+                    throw .badConfig(path: path, reason: "a quantized model does not train; train from its F32 or F16 original")
                 }
-                let scaleShape = [expected[0], expected[1] / PackedMatrix.blockSize]
-                guard expected[1] % PackedMatrix.blockSize == 0 else {
-                    throw .badConfig(path: path, reason: "tensor \"\(info.name)\": \(expected[1]) columns do not split into blocks of \(PackedMatrix.blockSize)")
-                }
+                let scaleShape = [rows, columns / PackedMatrix.blockSize]
                 guard let scale = scales[tensor.name] else {
                     throw .missingTensor(path: path, name: scaleName(tensor.name), expectedShape: scaleShape)
                 }
                 guard scale.shape == scaleShape, scale.dtype.isFloatConvertible else {
                     throw .shapeMismatch(path: path, name: scale.name, expected: scaleShape, actual: scale.shape)
                 }
-                packed.append(info)
-            } else if keepStored, packable, info.dtype == .F16 || info.dtype == .BF16 {
-                packed.append(info)
+                packed.append((info, rows, columns))
+                continue
+            }
+            guard info.shape == tensor.shape else {
+                throw .shapeMismatch(path: path, name: info.name, expected: tensor.shape, actual: info.shape)
+            }
+            if keepStored, GPTWeights.Layout.isPackable(tensor.name), info.dtype == .F16 || info.dtype == .BF16 {
+                packed.append((info, rows, columns))
             }
         }
         var builder = PackedBuilder()
-        for info in packed {
-            let isTable = GPTWeights.Layout.isTable(info.name)
-            if info.dtype == .I8 {
-                try builder.packQ8(name: info.name, file: file, elements: info, scales: scales[info.name]!)
+        for (info, rows, columns) in packed {
+            if let scheme = quantization, info.dtype == scheme.elementDType {
+                try builder.packQuantized(name: info.name, scheme: scheme, rows: rows, columns: columns, file: file, elements: info, scales: scales[info.name]!)
             } else {
-                let (rows, columns) = isTable ? (info.shape[0], info.shape[1]) : (info.shape[1], info.shape[0])
-                try builder.packHalf(name: info.name, rows: rows, columns: columns, sources: [.init(file: file, info: info, columnsAreRows: !isTable)])
+                let source = PackedBuilder.Source(file: file, info: info, columnsAreRows: !GPTWeights.Layout.isTable(info.name))
+                try builder.packHalf(name: info.name, rows: rows, columns: columns, sources: [source])
             }
         }
         let weights = GPTWeights(config: config, packed: builder.matrices, memory: builder.memory)
-        var dtypes = Set(packed.map(\.dtype.rawValue))
-        var bytes = packed.reduce(0) { $0 + $1.byteCount } + scales.values.reduce(0) { $0 + $1.byteCount }
+        var dtypes = Set(packed.map(\.info.dtype.rawValue))
+        var bytes = packed.reduce(0) { $0 + $1.info.byteCount } + scales.values.reduce(0) { $0 + $1.byteCount }
         for tensor in weights.tensors {
             let info = byName[tensor.name]!  // checked above
             do {

@@ -8,13 +8,32 @@ import Safetensors
 // `PackedMatrix` form — (out, in), `nn.Linear`'s order, whatever the file's — and keep norms,
 // biases and learned positions in F32 (a few thousand values each: not worth a second kernel).
 
-extension GPTModel {
-    /// The `__metadata__` key naming how a file's I8 matrices are to be read, and its one value:
-    /// int8 elements (out, in) row-major, one F32 scale per block of 32 consecutive elements of
-    /// a row in the tensor `<name>_scale`, shape (out, in / 32); element = q · scale.
-    public static let quantizationKey = "quantization", q8Scheme = "q8_0-block32"
+/// How an attnchat file's quantized matrices are stored: named in `__metadata__`
+/// (`GPTModel.quantizationKey`), one scheme per file. Both keep a matrix (out, in) row-major in
+/// blocks of 32 consecutive inputs, each with one F32 scale in the tensor `<name>_scale`,
+/// shape (out, in / 32); an element is q · scale.
+public enum Quantization: String, Sendable, CaseIterable {
+    /// int8 q in [-127, 127], tensor dtype I8, shape (out, in); scale = max|x| / 127.
+    case q8 = "q8_0-block32"
+    /// 4-bit q in [-8, 7] stored as q + 8, two to a byte: byte j of a block's 16 holds element j
+    /// in its low nibble and element j + 16 in its high one (llama.cpp's Q4_0 order, so a block
+    /// unpacks with one mask and one shift); tensor dtype U8, shape (out, in / 2);
+    /// scale = (the block's value of largest magnitude) / -8.
+    case q4 = "q4_0-block32"
 
-    /// The scale tensor of the 8-bit matrix `name`.
+    /// The name `export --dtype` uses.
+    public var dtypeName: String { self == .q8 ? "Q8" : "Q4" }
+    var format: PackedMatrix.Format { self == .q8 ? .q8 : .q4 }
+    var elementDType: DType { self == .q8 ? .I8 : .U8 }
+    /// The stored shape of an (out, in) matrix's elements.
+    func elementShape(rows: Int, columns: Int) -> [Int] { self == .q8 ? [rows, columns] : [rows, columns / 2] }
+}
+
+extension GPTModel {
+    /// The `__metadata__` key that names a file's `Quantization`.
+    public static let quantizationKey = "quantization"
+
+    /// The scale tensor of the quantized matrix `name`.
     public static func scaleName(_ name: String) -> String { name + "_scale" }
 }
 
@@ -69,22 +88,24 @@ struct PackedBuilder {
         matrices[name] = PackedMatrix(format: dtype == .F16 ? .f16 : .bf16, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: nil)
     }
 
-    /// Copies an 8-bit matrix (I8 `elements`, (rows, columns)) and its F32 scales.
-    mutating func packQ8(name: String, file: SafetensorsFile, elements info: TensorInfo, scales scaleInfo: TensorInfo) throws(GPTError) {
-        let (rows, columns) = (info.shape[0], info.shape[1])
+    /// Copies a quantized matrix of (rows, columns) — its `elements` as stored under `scheme`
+    /// — and its F32 scales.
+    mutating func packQuantized(
+        name: String, scheme: Quantization, rows: Int, columns: Int, file: SafetensorsFile, elements info: TensorInfo, scales scaleInfo: TensorInfo
+    ) throws(GPTError) {
         let scaleValues: [Float]
         do { scaleValues = try file.floats(scaleInfo.name) } catch { throw .weights(message: error.description, exitCode: error.exitCode) }
         let elements = memory.allocate(bytes: rows * columns)
         let scales = memory.allocate(bytes: scaleValues.count * 4).bindMemory(to: Float.self, capacity: scaleValues.count)
         scales.initialize(from: scaleValues, count: scaleValues.count)
         do {
-            try file.withRawBytes(of: info.name) { raw in memcpy(elements, raw.baseAddress!, info.byteCount) }
+            _ = try file.withRawBytes(of: info.name) { raw in memcpy(elements, raw.baseAddress!, info.byteCount) }
         } catch let error as SafetensorsError {
             throw .weights(message: error.description, exitCode: error.exitCode)
         } catch {
             throw .weights(message: "\(file.path): \(info.name): \(error)", exitCode: 74)
         }
-        matrices[name] = PackedMatrix(format: .q8, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: UnsafePointer(scales))
+        matrices[name] = PackedMatrix(format: scheme.format, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: UnsafePointer(scales))
     }
 
     /// Weights must be finite (the F32 loader's rule): names the first bad element as the file

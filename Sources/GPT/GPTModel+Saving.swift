@@ -80,13 +80,13 @@ extension GPTModel {
     }
 
     /// Writes the weights as an attnchat file with every matrix whose rows split into blocks of 32
-    /// quantized to 8 bits (`q8Scheme`: int8 (out, in), one F32 scale per 32 values in
+    /// quantized under `scheme` (see `Quantization`: (out, in), one F32 scale per 32 values in
     /// `<name>_scale`); norms, biases, learned positions and any other matrix stay F32.
-    public func saveQuantized(to path: String, existing: AtomicFile.Existing) throws(GPTError) {
+    public func saveQuantized(to path: String, scheme: Quantization, existing: AtomicFile.Existing) throws(GPTError) {
         try requireGPT2Architecture(path: path)
         let metadata = [
             Self.formatKey: Self.formatName, Self.versionKey: String(Self.currentVersion),
-            Self.configKey: JSONValue.object(config.jsonObject).serialized(), Self.quantizationKey: Self.q8Scheme,
+            Self.configKey: JSONValue.object(config.jsonObject).serialized(), Self.quantizationKey: scheme.rawValue,
         ]
         var tensors: [SafetensorsWriter.Tensor] = []
         for t in GPTWeights.Layout(config: config).tensors {
@@ -103,16 +103,23 @@ extension GPTModel {
                 for i in 0..<columns { for o in 0..<rows { transposed[o * columns + i] = values[i * rows + o] } }
                 values = transposed
             }
-            var elements = [UInt8](repeating: 0, count: rows * columns)
+            let shape = scheme.elementShape(rows: rows, columns: columns)
+            var elements = [UInt8](repeating: 0, count: shape[0] * shape[1])
             var scales = [Float](repeating: 0, count: rows * columns / PackedMatrix.blockSize)
             values.withUnsafeBufferPointer { v in
-                elements.withUnsafeMutableBytes { e in
+                elements.withUnsafeMutableBufferPointer { e in
                     scales.withUnsafeMutableBufferPointer { sc in
-                        quantizeQ8(v.baseAddress!, rows: rows, columns: columns, elements: e.baseAddress!.assumingMemoryBound(to: Int8.self), scales: sc.baseAddress!)
+                        switch scheme {
+                        case .q8:
+                            let signed = UnsafeMutableRawPointer(e.baseAddress!).assumingMemoryBound(to: Int8.self)
+                            quantizeQ8(v.baseAddress!, rows: rows, columns: columns, elements: signed, scales: sc.baseAddress!)
+                        case .q4:
+                            quantizeQ4(v.baseAddress!, rows: rows, columns: columns, elements: e.baseAddress!, scales: sc.baseAddress!)
+                        }
                     }
                 }
             }
-            tensors.append(SafetensorsWriter.Tensor(name: t.name, dtype: .I8, shape: [rows, columns], bytes: elements))
+            tensors.append(SafetensorsWriter.Tensor(name: t.name, dtype: scheme.elementDType, shape: shape, bytes: elements))
             tensors.append(SafetensorsWriter.Tensor(name: Self.scaleName(t.name), shape: [rows, columns / PackedMatrix.blockSize], floats: scales))
         }
         do {

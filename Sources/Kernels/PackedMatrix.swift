@@ -3,7 +3,7 @@ import CBLAS
 /// A weight matrix for y = W·x kept in the dtype it was stored in, (rows, columns) row-major with
 /// rows = outputs and columns = inputs. A view; it does not own memory.
 public struct PackedMatrix: @unchecked Sendable {
-    public enum Format: String, Sendable, CaseIterable { case f32, f16, bf16, q8 }
+    public enum Format: String, Sendable, CaseIterable { case f32, f16, bf16, q8, q4 }
     public let format: Format
     public let rows: Int
     public let columns: Int
@@ -12,7 +12,7 @@ public struct PackedMatrix: @unchecked Sendable {
     public static let blockSize = 32
 
     public init(format: Format, rows: Int, columns: Int, elements: UnsafeRawPointer, scales: UnsafePointer<Float>?) {
-        precondition(format != .q8 || (columns % Self.blockSize == 0 && scales != nil), "q8 needs blocks of 32 and scales")
+        precondition((format != .q8 && format != .q4) || (columns % Self.blockSize == 0 && scales != nil), "q8 needs blocks of 32 and scales")
         self.format = format
         self.rows = rows
         self.columns = columns
@@ -25,6 +25,7 @@ public struct PackedMatrix: @unchecked Sendable {
         case .f32: rows * columns * 4
         case .f16, .bf16: rows * columns * 2
         case .q8: rows * columns + rows * columns / Self.blockSize * 4
+        case .q4: rows * columns / 2 + rows * columns / Self.blockSize * 4
         }
     }
 
@@ -35,6 +36,10 @@ public struct PackedMatrix: @unchecked Sendable {
         case .f16: return Float(Float16(bitPattern: elements.load(fromByteOffset: k * 2, as: UInt16.self)))
         case .bf16: return Float(bitPattern: UInt32(elements.load(fromByteOffset: k * 2, as: UInt16.self)) << 16)
         case .q8: return Float(elements.load(fromByteOffset: k, as: Int8.self)) * scales![k / Self.blockSize]
+        case .q4:
+            let (block, j) = (k / Self.blockSize, k % Self.blockSize)
+            let byte = elements.load(fromByteOffset: block * 16 + j % 16, as: UInt8.self)
+            return Float(Int(j < 16 ? byte & 0x0F : byte >> 4) - 8) * scales![block]
         }
     }
 }
@@ -66,5 +71,19 @@ public func quantizeQ8(_ source: UnsafePointer<Float>, rows: Int, columns: Int, 
         for k in 0..<PackedMatrix.blockSize {
             elements[start + k] = scale == 0 ? 0 : Int8(max(-127, min(127, (source[start + k] / scale).rounded())))
         }
+    }
+}
+
+public func quantizeQ4(_ source: UnsafePointer<Float>, rows: Int, columns: Int, elements: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>) {
+    let blocks = rows * columns / PackedMatrix.blockSize
+    for b in 0..<blocks {
+        let x = source + b * PackedMatrix.blockSize
+        var extreme: Float = 0
+        for k in 0..<PackedMatrix.blockSize where abs(x[k]) > abs(extreme) { extreme = x[k] }
+        let scale = extreme / -8
+        scales[b] = scale
+        let inverse: Float = scale == 0 ? 0 : 1 / scale
+        func code(_ k: Int) -> UInt8 { UInt8(max(0, min(15, (x[k] * inverse).rounded() + 8))) }
+        for j in 0..<16 { elements[b * 16 + j] = code(j) | code(j + 16) << 4 }
     }
 }

@@ -15,7 +15,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Output: a .safetensors file, or a directory with --hugging-face.")
     var output: String
-    @Option(help: "Stored dtype: F32, F16, BF16, or Q8 (8-bit matrices, one scale per 32 values; attnchat files only).")
+    @Option(help: "Stored dtype: F32, F16, BF16, Q8 or Q4 (8- or 4-bit matrices, one scale per 32 values; attnchat files only).")
     var dtype = "F32"
     @Flag(name: .customLong("hugging-face"), help: "Write config.json + model.safetensors + the tokenizer files (learned positions only).")
     var huggingFace = false
@@ -24,16 +24,18 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace the output file (with --hugging-face: the files it writes in the directory) if it exists (else exit 73).")
     var force = false
 
+    private var quantization: Quantization? { Quantization.allCases.first { $0.dtypeName == dtype.uppercased() } }
+
     func validate() throws {
-        guard ["F32", "F16", "BF16", "Q8"].contains(dtype.uppercased()) else { throw ValidationError("--dtype must be F32, F16, BF16 or Q8 (got \(dtype))") }
-        if huggingFace && dtype.uppercased() == "Q8" { throw ValidationError("--dtype Q8 writes attnchat files only, not --hugging-face") }
+        guard ["F32", "F16", "BF16", "Q8", "Q4"].contains(dtype.uppercased()) else { throw ValidationError("--dtype must be F32, F16, BF16, Q8 or Q4 (got \(dtype))") }
+        if huggingFace && quantization != nil { throw ValidationError("--dtype \(dtype.uppercased()) writes attnchat files only, not --hugging-face") }
     }
 
     func run() throws {
         let (model, _) = try modelOptions.load()
         let existing = overwritePolicy(force: force)
-        if dtype.uppercased() == "Q8" {
-            try model.saveQuantized(to: output, existing: existing)
+        if let quantization {
+            try model.saveQuantized(to: output, scheme: quantization, existing: existing)
             printError("wrote \(output)")
             return
         }

@@ -20,7 +20,7 @@ struct InfoCommand: ParsableCommand {
         // The weights as held: F16, BF16 and 8-bit matrices stay in their stored size.
         let weightBytes = model.weights.residentBytes
         let resident = weightBytes + memory.kvCache + memory.buffers
-        let quantized = source.quantization.map { ", \($0)" } ?? ""
+        let quantized = source.quantization.map { ", \($0.rawValue)" } ?? ""
         if json {
             var object = c.jsonObject
             object["model_type"] = .string(source.huggingFace?.modelType ?? "attnchat")
@@ -34,7 +34,7 @@ struct InfoCommand: ParsableCommand {
             object["tensor_bytes"] = .integer(Int64(source.fileBytes))
             object["weight_bytes"] = .integer(Int64(weightBytes))
             object["held_dtypes"] = .array(model.weights.heldDTypes.map(JSONValue.string))
-            if let q = source.quantization { object["quantization"] = .string(q) }
+            if let q = source.quantization { object["quantization"] = .string(q.rawValue) }
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
             return
         }

@@ -54,31 +54,40 @@ import Testing
         #expect(Self.worst(try Self.logits(packed), try Self.logits(upcast)) < 1e-4)
     }
 
-    @Test func eightBitExportKeepsIntegersAndScalesAndStaysCloseToF32() throws {
+    @Test(arguments: Quantization.allCases)
+    func quantizedExportKeepsIntegersAndScalesAndStaysCloseToF32(scheme: Quantization) throws {
         let model = Self.model()
-        let path = SaveLoadTests.temporaryPath("q8.safetensors")
+        let path = SaveLoadTests.temporaryPath("q.safetensors")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try model.saveQuantized(to: path, existing: .replace)
+        try model.saveQuantized(to: path, scheme: scheme, existing: .replace)
         let file = try SafetensorsFile(path: path)
-        #expect(file.metadata[GPTModel.quantizationKey] == GPTModel.q8Scheme)
-        // Projections are (out, in) once 8-bit, with one scale per 32 inputs.
-        #expect(file["h.0.attn.c_attn.weight"]?.dtype == .I8)
-        #expect(file["h.0.attn.c_attn.weight"]?.shape == [192, 64])
+        #expect(file.metadata[GPTModel.quantizationKey] == scheme.rawValue)
+        // Projections are (out, in) once quantized, with one scale per 32 inputs.
+        let perByte = scheme == .q8 ? 1 : 2
+        #expect(file["h.0.attn.c_attn.weight"]?.dtype == (scheme == .q8 ? .I8 : .U8))
+        #expect(file["h.0.attn.c_attn.weight"]?.shape == [192, 64 / perByte])
         #expect(file["h.0.attn.c_attn.weight_scale"]?.shape == [192, 2])
-        #expect(file["wte.weight"]?.shape == [96, 64])
+        #expect(file["wte.weight"]?.shape == [96, 64 / perByte])
         #expect(file["h.0.ln_1.weight"]?.dtype == .F32)
         let (loaded, source) = try GPTModel.load(path: path)
-        #expect(source.quantization == GPTModel.q8Scheme)
-        #expect(source.dtypes == ["F32", "I8"])
-        #expect(loaded.weights.packed.values.allSatisfy { $0.format == .q8 })
-        #expect(loaded.weights.residentBytes < model.weights.residentBytes / 3)
-        // Each weight is off by at most half a step of its block; the logits by little more.
+        #expect(source.quantization == scheme)
+        #expect(source.dtypes == ["F32", scheme == .q8 ? "I8" : "U8"])
+        #expect(loaded.weights.packed.values.allSatisfy { $0.format.rawValue == (scheme == .q8 ? "q8" : "q4") })
+        #expect(loaded.weights.residentBytes < model.weights.residentBytes / (scheme == .q8 ? 3 : 5))
+        // Each weight is off by at most half a step of its block (a 4-bit block's far end, which
+        // clamps from 8 to 7, by a whole step); a step is the block's largest magnitude / 127 or / 8.
+        for t in model.weights.tensors where loaded.weights.packed[t.name] != nil {
+            let original = model.weights.withTensor(t) { Array($0) }
+            let largest = original.map(abs).max()!
+            let error = Self.worst(loaded.weights.floatValues(name: t.name, shape: t.shape), original)
+            #expect(error > 0 && error <= largest / (scheme == .q8 ? 254 : 8) * 1.0001, "\(t.name)")
+        }
         let difference = Self.worst(try Self.logits(loaded), try Self.logits(model))
-        #expect(difference > 0 && difference < 0.05)
-        // Writing the 8-bit model again gives the same integers and scales.
-        let again = SaveLoadTests.temporaryPath("q8-again.safetensors")
+        #expect(difference > 0 && difference < (scheme == .q8 ? 0.05 : 2), "\(difference)")
+        // Writing the quantized model again gives the same integers and scales.
+        let again = SaveLoadTests.temporaryPath("q-again.safetensors")
         defer { try? FileManager.default.removeItem(atPath: again) }
-        try loaded.saveQuantized(to: again, existing: .replace)
+        try loaded.saveQuantized(to: again, scheme: scheme, existing: .replace)
         let second = try SafetensorsFile(path: again)
         for info in file.tensors {
             let a = try file.withRawBytes(of: info.name) { Array($0) }
@@ -87,24 +96,25 @@ import Testing
         }
     }
 
-    /// An 8-bit model written as F32 is the dequantized weights, in attnchat's own layout.
-    @Test func eightBitModelWritesBackAsF32() throws {
-        let q8 = SaveLoadTests.temporaryPath("q8.safetensors"), f32 = SaveLoadTests.temporaryPath("f32.safetensors")
-        defer { for p in [q8, f32] { try? FileManager.default.removeItem(atPath: p) } }
-        try Self.model().saveQuantized(to: q8, existing: .replace)
-        let (quantized, _) = try GPTModel.load(path: q8)
+    /// A quantized model written as F32 is the dequantized weights, in attnchat's own layout.
+    @Test(arguments: Quantization.allCases)
+    func quantizedModelWritesBackAsF32(scheme: Quantization) throws {
+        let q = SaveLoadTests.temporaryPath("q.safetensors"), f32 = SaveLoadTests.temporaryPath("f32.safetensors")
+        defer { for p in [q, f32] { try? FileManager.default.removeItem(atPath: p) } }
+        try Self.model().saveQuantized(to: q, scheme: scheme, existing: .replace)
+        let (quantized, _) = try GPTModel.load(path: q)
         try quantized.save(to: f32, existing: .replace)
         let (plain, source) = try GPTModel.load(path: f32)
         #expect(source.dtypes == ["F32"] && plain.weights.packed.isEmpty)
         #expect(Self.worst(try Self.logits(plain), try Self.logits(quantized)) < 1e-4)
     }
 
-    @Test func theTrainerRefusesAnEightBitFile() throws {
+    @Test func theTrainerRefusesAQuantizedFile() throws {
         let path = SaveLoadTests.temporaryPath("q8.safetensors")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.model().saveQuantized(to: path, existing: .replace)
+        try Self.model().saveQuantized(to: path, scheme: .q8, existing: .replace)
         let file = try SafetensorsFile(path: path)
-        #expect(throws: GPTError.badConfig(path: path, reason: "an 8-bit model does not train; train from its F32 or F16 original")) {
+        #expect(throws: GPTError.badConfig(path: path, reason: "a quantized model does not train; train from its F32 or F16 original")) {
             _ = try GPTModel.load(file: file, metadata: file.metadata, ignoring: [])
         }
     }
@@ -116,7 +126,7 @@ import Testing
     ) throws -> String {
         let source = SaveLoadTests.temporaryPath("source.safetensors")
         defer { try? FileManager.default.removeItem(atPath: source) }
-        if quantized { try model().saveQuantized(to: source, existing: .replace) } else { try model().save(to: source, dtype: dtype, existing: .replace) }
+        if quantized { try model().saveQuantized(to: source, scheme: .q8, existing: .replace) } else { try model().save(to: source, dtype: dtype, existing: .replace) }
         let file = try SafetensorsFile(path: source)
         var metadata = file.metadata
         edit(&metadata)
@@ -148,18 +158,21 @@ import Testing
         #expect(Self.failure(path) == "\(path): tensor \"h.1.mlp.c_fc.weight\": element 70 is inf, weights must be finite")
     }
 
-    @Test func eightBitTensorsNeedTheSchemeInTheMetadata() throws {
+    @Test func quantizedTensorsNeedTheirSchemeInTheMetadata() throws {
         let path = try Self.edited(.F32, quantized: true, metadata: { $0[GPTModel.quantizationKey] = nil })
         let message = try #require(Self.failure(path))
-        #expect(message.contains("is I8, which only the matrices of a file with __metadata__ quantization \"q8_0-block32\" may be"), "\(message)")
+        #expect(message.hasSuffix("is I8, which only the matrices of a file with __metadata__ quantization \"q8_0-block32\" or \"q4_0-block32\" may be"), "\(message)")
         let other = try Self.edited(.F32, quantized: true, metadata: { $0[GPTModel.quantizationKey] = "q4_k" })
-        #expect(Self.failure(other)?.hasSuffix("__metadata__ quantization \"q4_k\" is not supported (expected \"q8_0-block32\")") == true)
+        #expect(Self.failure(other)?.hasSuffix("__metadata__ quantization \"q4_k\" is not supported (expected \"q8_0-block32\" or \"q4_0-block32\")") == true)
+        // I8 elements under the 4-bit scheme are not what the file says it holds.
+        let mixed = try Self.edited(.F32, quantized: true, metadata: { $0[GPTModel.quantizationKey] = Quantization.q4.rawValue })
+        #expect(Self.failure(mixed)?.contains("is I8, which only") == true)
     }
 
     @Test func aMissingScaleIsNamed() throws {
         let source = SaveLoadTests.temporaryPath("source.safetensors")
         defer { try? FileManager.default.removeItem(atPath: source) }
-        try Self.model().saveQuantized(to: source, existing: .replace)
+        try Self.model().saveQuantized(to: source, scheme: .q8, existing: .replace)
         let file = try SafetensorsFile(path: source)
         let tensors = try file.tensors.filter { $0.name != "h.1.mlp.c_proj.weight_scale" }.map { info in
             SafetensorsWriter.Tensor(name: info.name, dtype: info.dtype, shape: info.shape, bytes: try file.withRawBytes(of: info.name) { Array($0) })
