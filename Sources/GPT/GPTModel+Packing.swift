@@ -126,3 +126,62 @@ struct PackedBuilder {
         throw .weights(message: error.description, exitCode: error.exitCode)
     }
 }
+
+extension GPTModel {
+    /// This model with every packable matrix held as `format` (f16, bf16, q8, q4) — what loading
+    /// a file of that dtype gives, without writing one. Benchmarks use it on random weights of
+    /// any architecture (a Llama cannot be written as an attnchat file).
+    public func packed(as format: PackedMatrix.Format) -> GPTModel {
+        precondition(format != .f32, "an F32 model is this one")
+        precondition(weights.packed.isEmpty, "already packed")
+        let layout = GPTWeights.Layout(config: config)
+        let memory = PackedMemory()
+        var matrices: [String: PackedMatrix] = [:]
+        for t in layout.tensors where GPTWeights.Layout.isPackable(t.name) {
+            let isTable = GPTWeights.Layout.isTable(t.name)
+            let (rows, columns) = isTable ? (t.shape[0], t.shape[1]) : (t.shape[1], t.shape[0])
+            if (format == .q8 || format == .q4) && columns % PackedMatrix.blockSize != 0 { continue }
+            var values = weights.floatValues(name: t.name, shape: t.shape)
+            if !isTable {
+                let source = values
+                for i in 0..<columns { for o in 0..<rows { values[o * columns + i] = source[i * rows + o] } }
+            }
+            let count = rows * columns
+            let blocks = count / PackedMatrix.blockSize
+            var scales: UnsafeMutablePointer<Float>?
+            let elements: UnsafeMutableRawPointer
+            switch format {
+            case .f16:
+                elements = memory.allocate(bytes: count * 2)
+                let halves = elements.bindMemory(to: UInt16.self, capacity: count)
+                for k in 0..<count { halves[k] = Float16(values[k]).bitPattern }
+            case .bf16:
+                elements = memory.allocate(bytes: count * 2)
+                let halves = elements.bindMemory(to: UInt16.self, capacity: count)
+                for k in 0..<count {
+                    // Round to nearest even on the 16 bits dropped (weights are finite).
+                    let bits = values[k].bitPattern
+                    halves[k] = UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+                }
+            case .q8:
+                elements = memory.allocate(bytes: count)
+                scales = memory.allocate(bytes: blocks * 4).bindMemory(to: Float.self, capacity: blocks)
+                quantizeQ8(values, rows: rows, columns: columns, elements: elements.bindMemory(to: Int8.self, capacity: count), scales: scales!)
+            case .q4:
+                elements = memory.allocate(bytes: count / 2)
+                scales = memory.allocate(bytes: blocks * 4).bindMemory(to: Float.self, capacity: blocks)
+                quantizeQ4(values, rows: rows, columns: columns, elements: elements.bindMemory(to: UInt8.self, capacity: count / 2), scales: scales!)
+            case .f32:
+                preconditionFailure()
+            }
+            matrices[t.name] = PackedMatrix(format: format, rows: rows, columns: columns, elements: UnsafeRawPointer(elements), scales: scales.map { UnsafePointer($0) })
+        }
+        let packed = GPTWeights(config: config, packed: matrices, memory: memory)
+        for t in packed.tensors {
+            weights.withTensor(weights.tensor(named: t.name)!) { source in
+                _ = packed.mutableBuffer(t).update(fromContentsOf: source)
+            }
+        }
+        return GPTModel(weights: packed)
+    }
+}

@@ -47,6 +47,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Shape of the random model when no --model is given: \(Shape.allCases.map(\.rawValue).joined(separator: ", ")).")
     var shape: Shape = .default4x256
 
+    @Option(name: .long, help: "How the random model's matrices are held: F32, F16, BF16, Q8 or Q4 (a --model is measured as its file stores it).")
+    var dtype = "F32"
+
     @Option(name: .long, help: "Prompt length for the prefill measurement.")
     var promptTokens = 128
 
@@ -68,8 +71,14 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Training steps to time (with --train).")
     var steps = 5
 
+    /// --dtype values → the packed format (nil: F32 as initialised).
+    static let formats: [String: PackedMatrix.Format?] = ["F32": nil, "F16": .f16, "BF16": .bf16, "Q8": .q8, "Q4": .q4]
+
     func validate() throws {
         guard promptTokens > 0, newTokens > 0, repeats > 0 else { throw ValidationError("--prompt-tokens, --new-tokens and --repeats must be positive") }
+        guard Self.formats[dtype.uppercased()] != nil else { throw ValidationError("--dtype must be F32, F16, BF16, Q8 or Q4 (got \(dtype))") }
+        if model != nil && dtype.uppercased() != "F32" { throw ValidationError("--dtype applies to a random --shape; a --model is measured as its file stores it") }
+        if train && dtype.uppercased() != "F32" { throw ValidationError("--train measures F32 training; --dtype is for inference") }
         guard batch > 0, steps > 0 else { throw ValidationError("--batch and --steps must be positive (got \(batch) and \(steps))") }
         if train, !shape.config.isGPT2Architecture {
             throw ValidationError("--train: attnchat trains GPT-2's architecture only; --shape \(shape.rawValue) is a Llama")
@@ -82,7 +91,8 @@ struct BenchCommand: ParsableCommand {
         if let model {
             gpt = try GPTModel.load(path: model).model
         } else {
-            gpt = GPTModel(weights: GPTWeights(config: shape.config, seed: 1))
+            let random = GPTModel(weights: GPTWeights(config: shape.config, seed: 1))
+            gpt = Self.formats[dtype.uppercased()]!.map { random.packed(as: $0) } ?? random
         }
         let c = gpt.config
         // Compared without adding: two typed sizes can overflow Int.
@@ -113,8 +123,8 @@ struct BenchCommand: ParsableCommand {
                 if capture { decodeCapture = min(decodeCapture, seconds) } else { decode = min(decode, seconds) }
             }
         }
-        // Every weight but the position table is read once per decoded token.
-        let bytesPerToken = 4 * (c.parameterCount - (c.positional == .learned ? c.contextLength * c.width : 0))
+        // Every weight but the position table is read once per decoded token, in the dtype it is held in.
+        let bytesPerToken = gpt.weights.residentBytes - (c.positional == .learned ? 4 * c.contextLength * c.width : 0)
         let results: [(String, Double)] = [
             ("triad_gb_per_s", triad),
             ("prefill_tokens_per_s", Double(promptTokens) / prefill),
@@ -128,11 +138,12 @@ struct BenchCommand: ParsableCommand {
                 "layers": .integer(Int64(c.layers)), "width": .integer(Int64(c.width)), "vocab_size": .integer(Int64(c.vocabSize)),
                 "threads": .integer(Int64(Threads.count)), "blas_core": .string(Threads.blasCoreName),
                 "prompt_tokens": .integer(Int64(promptTokens)), "new_tokens": .integer(Int64(newTokens)),
+                "weights": .string(gpt.weights.heldDTypes.joined(separator: "+")), "weight_bytes": .integer(Int64(gpt.weights.residentBytes)),
             ]
             for (key, value) in results { object[key] = .number((value * 100).rounded() / 100) }
             try Stdout.write(JSONValue.object(object).serialized() + "\n")
         } else {
-            try Stdout.write("model \(c.layers)x\(c.width), vocab \(c.vocabSize); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
+            try Stdout.write("model \(c.layers)x\(c.width), vocab \(c.vocabSize), weights \(gpt.weights.heldDTypes.joined(separator: " + ")); \(Threads.count) threads; OpenBLAS core \(Threads.blasCoreName)\n")
             for (key, value) in results { try Stdout.write(NumberText.left(key, 30) + " " + NumberText.right(NumberText.fixed(value, 2), 10) + "\n") }
         }
     }

@@ -119,6 +119,30 @@ import Testing
         }
     }
 
+    /// Packing in memory (what `bench --dtype` does) gives the model a file of that dtype loads as.
+    @Test(arguments: [PackedMatrix.Format.f16, .bf16, .q8, .q4])
+    func packingInMemoryEqualsLoadingThatDType(format: PackedMatrix.Format) throws {
+        let model = Self.model()
+        let path = SaveLoadTests.temporaryPath("m.safetensors")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        switch format {
+        case .f16: try model.save(to: path, dtype: .F16, existing: .replace)
+        case .bf16: try model.save(to: path, dtype: .BF16, existing: .replace)
+        case .q8: try model.saveQuantized(to: path, scheme: .q8, existing: .replace)
+        default: try model.saveQuantized(to: path, scheme: .q4, existing: .replace)
+        }
+        let fromFile = try GPTModel.load(path: path).model
+        let inMemory = model.packed(as: format)
+        #expect(inMemory.weights.packed.keys.sorted() == fromFile.weights.packed.keys.sorted())
+        #expect(inMemory.weights.residentBytes == fromFile.weights.residentBytes)
+        for (name, matrix) in inMemory.weights.packed {
+            let stored = fromFile.weights.packed[name]!
+            #expect(memcmp(matrix.elements, stored.elements, matrix.byteCount - (matrix.scales == nil ? 0 : matrix.rows * matrix.columns / 8)) == 0, "\(name)")
+        }
+        // A half-width file rounds norms and biases too; a quantized one keeps them F32, as memory does.
+        if format == .q8 || format == .q4 { #expect(try Self.logits(inMemory) == (try Self.logits(fromFile))) }
+    }
+
     /// Rewrites one tensor's bytes (or the metadata) of a saved file.
     static func edited(
         _ dtype: DType, quantized: Bool = false, metadata edit: (inout [String: String]) -> Void = { _ in },
