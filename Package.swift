@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["JSON", "FileIO"], swiftSettings: simdBaseline),
         // Chit-chat corpus and plain-text readers: rendering and the train/validation split.
         .target(name: "Corpus", dependencies: ["JSON", "FileIO"]),
+        // Translation corpus (Tatoeba English–Spanish TSV), its train/validation/test split, corpus BLEU.
+        .target(name: "Translation", dependencies: ["FileIO"]),
         // Jinja interpreter for Hugging Face chat templates, byte-exact with transformers' rendering.
         .target(name: "ChatTemplates", dependencies: ["JSON"]),
         // Vocab/ compiled into the binary (.incbin), so the first run needs no files.
@@ -66,6 +68,7 @@ let package = Package(
             swiftSettings: simdBaseline),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+        .testTarget(name: "TranslationTests", dependencies: ["Translation", "FileIO", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "JSON", "FileIO"]),
