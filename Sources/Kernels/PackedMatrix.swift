@@ -1,0 +1,374 @@
+import CBLAS
+import SIMDMath
+
+// Weights kept in memory in the dtype they were stored in (or quantized to 8 bits), and the
+// matrix-vector products of decoding over them. Decoding one token reads every weight once, so
+// its speed is memory bandwidth over bytes per weight: F16/BF16 halve the bytes of F32, q8 (one
+// byte and a 32nd of a scale) nearly quarters them. The kernels widen to Float in registers and
+// accumulate in Float; no F32 copy of a matrix ever exists.
+
+/// A weight matrix for y = W·x kept in the dtype it was stored in, (rows, columns) row-major with
+/// rows = outputs and columns = inputs (nn.Linear's layout; for the tied LM head the token embedding (V, C)).
+///
+/// A view: it does not own `elements` or `scales`, which must outlive every use.
+public struct PackedMatrix: @unchecked Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        case f32, f16, bf16, q8
+
+        /// Bytes of one element (q8's scales not counted).
+        public var elementSize: Int {
+            switch self {
+            case .f32: 4
+            case .f16, .bf16: 2
+            case .q8: 1
+            }
+        }
+    }
+
+    public let format: Format
+    public let rows: Int
+    public let columns: Int
+    /// rows·columns elements: Float, IEEE half bits (UInt16), bfloat16 bits (UInt16), or Int8 (q8).
+    public let elements: UnsafeRawPointer
+    /// q8 only: one Float scale per block of 32 consecutive elements of a row, (rows, columns/32); element = Float(q) · scale.
+    public let scales: UnsafePointer<Float>?
+    /// Elements of a row that share one q8 scale.
+    public static let blockSize = 32
+
+    public init(format: Format, rows: Int, columns: Int, elements: UnsafeRawPointer, scales: UnsafePointer<Float>? = nil) {
+        precondition(rows >= 0 && columns >= 0, "negative matrix shape")
+        if format == .q8 {
+            precondition(columns % Self.blockSize == 0, "q8 needs columns divisible by \(Self.blockSize), got \(columns)")
+            precondition(scales != nil, "q8 needs its scales")
+        }
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        self.elements = elements
+        self.scales = scales
+    }
+
+    /// Bytes of elements + scales.
+    public var byteCount: Int {
+        rows * columns * format.elementSize + (format == .q8 ? rows * (columns / Self.blockSize) * 4 : 0)
+    }
+
+    /// Element (row, column) as a Float: the scalar definition every kernel must agree with.
+    @inlinable
+    public func element(row: Int, column: Int) -> Float {
+        let index = row * columns + column
+        switch format {
+        case .f32: return elements.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
+        case .f16: return Float(elements.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
+        case .bf16: return Float(bfloat16Bits: elements.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+        case .q8:
+            let q = elements.load(fromByteOffset: index, as: Int8.self)
+            return Float(q) * scales![row * (columns / Self.blockSize) + column / Self.blockSize]
+        }
+    }
+}
+
+extension Float {
+    /// The Float a bfloat16 stands for: its 16 bits are the Float's high half.
+    @inlinable
+    public init(bfloat16Bits bits: UInt16) {
+        self.init(bitPattern: UInt32(bits) << 16)
+    }
+
+    /// This Float as bfloat16 bits, rounded to nearest even (NaN stays a quiet NaN).
+    @inlinable
+    public var bfloat16Bits: UInt16 {
+        if isNaN { return UInt16(bitPattern >> 16) | 0x40 }
+        // Adding 0x7FFF, plus 1 when the kept half is odd, carries into it exactly when the
+        // dropped half is over one half, or equal to it with an odd kept half.
+        let bits = bitPattern
+        return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+    }
+}
+
+// MARK: - Decoding elements in registers
+
+/// How the kernels widen 16 elements of one of the float formats to Float. Every conversion is
+/// a single instruction per 8 lanes on x86-64-v3: vcvtph2ps (F16), vpmovzxwd + vpslld (BF16).
+protocol FloatElements {
+    static var size: Int { get }
+    static func vector(_ base: UnsafeRawPointer, _ index: Int) -> FloatVector
+    static func scalar(_ base: UnsafeRawPointer, _ index: Int) -> Float
+}
+
+enum F32Elements: FloatElements {
+    static var size: Int { 4 }
+    @inline(__always) static func vector(_ base: UnsafeRawPointer, _ index: Int) -> FloatVector {
+        base.loadUnaligned(fromByteOffset: 4 * index, as: FloatVector.self)
+    }
+    @inline(__always) static func scalar(_ base: UnsafeRawPointer, _ index: Int) -> Float {
+        base.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
+    }
+}
+
+enum F16Elements: FloatElements {
+    static var size: Int { 2 }
+    @inline(__always) static func vector(_ base: UnsafeRawPointer, _ index: Int) -> FloatVector {
+        FloatVector(base.loadUnaligned(fromByteOffset: 2 * index, as: SIMD16<Float16>.self))
+    }
+    @inline(__always) static func scalar(_ base: UnsafeRawPointer, _ index: Int) -> Float {
+        Float(base.loadUnaligned(fromByteOffset: 2 * index, as: Float16.self))
+    }
+}
+
+enum BF16Elements: FloatElements {
+    static var size: Int { 2 }
+    @inline(__always) static func vector(_ base: UnsafeRawPointer, _ index: Int) -> FloatVector {
+        let bits = base.loadUnaligned(fromByteOffset: 2 * index, as: SIMD16<UInt16>.self)
+        return unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: bits) &<< 16, to: FloatVector.self)
+    }
+    @inline(__always) static func scalar(_ base: UnsafeRawPointer, _ index: Int) -> Float {
+        Float(bfloat16Bits: base.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+    }
+}
+
+/// 16 q8 elements as Floats, not yet scaled: vpmovsxbd + vcvtdq2ps per 8 lanes.
+@inline(__always)
+func q8Vector(_ base: UnsafeRawPointer, _ index: Int) -> FloatVector {
+    FloatVector(SIMD16<Int32>(truncatingIfNeeded: base.loadUnaligned(fromByteOffset: index, as: SIMD16<Int8>.self)))
+}
+
+// MARK: - Matrix-vector product (decode)
+
+/// out = W·x (+ bias): one output per row of `matrix`.
+///
+/// - Parameters:
+///   - out: (rows), overwritten.
+///   - matrix: W, (rows, columns) in any format.
+///   - x: (columns).
+///   - bias: (rows), or nil.
+///
+/// Rows are split over `parallelFor`'s threads, at least 64 KB of weights each (less runs inline:
+/// waking a thread costs more than streaming that). Each thread takes four rows at a time, so
+/// every vector of x loaded serves four rows, with one accumulator per row.
+public func packedMatrixVector(
+    out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+) {
+    let rowBytes = max(1, matrix.byteCount / max(1, matrix.rows))
+    nonisolated(unsafe) let out = out  // each thread writes its own rows
+    parallelFor(matrix.rows, minimumPerThread: max(4, 65_536 / rowBytes)) { rows in
+        switch matrix.format {
+        case .f32: rowDots(F32Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
+        case .f16: rowDots(F16Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
+        case .bf16: rowDots(BF16Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
+        case .q8: q8RowDots(out: out, matrix: matrix, x: x, bias: bias, rows: rows)
+        }
+    }
+}
+
+/// The four row indices of the group starting at `r`: past the last row of `rows` the last row is
+/// repeated (computed again, never stored), so one four-row kernel serves the remainder too.
+@inline(__always)
+private func rowGroup(_ r: Int, in rows: Range<Int>) -> SIMD4<Int> {
+    let last = rows.upperBound - 1
+    return SIMD4(r, min(r + 1, last), min(r + 2, last), min(r + 3, last))
+}
+
+/// Stores the group's dots (plus bias) for the rows of the group that are in `rows`.
+@inline(__always)
+private func storeGroup(
+    _ dots: SIMD4<Float>, at r: Int, in rows: Range<Int>, out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?
+) {
+    for k in 0..<min(4, rows.upperBound - r) { out[r + k] = dots[k] + (bias?[r + k] ?? 0) }
+}
+
+/// `packedMatrixVector` over `rows` for F32, F16 or BF16 elements.
+private func rowDots<E: FloatElements>(
+    _: E.Type, out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, rows: Range<Int>
+) {
+    let n = matrix.columns
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let group = rowGroup(r, in: rows)
+        let w0 = matrix.elements + group[0] * n * E.size, w1 = matrix.elements + group[1] * n * E.size
+        let w2 = matrix.elements + group[2] * n * E.size, w3 = matrix.elements + group[3] * n * E.size
+        var a0 = FloatVector(), a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
+        var j = 0
+        while j + 16 <= n {
+            let xv = x.vector(at: j)
+            a0.addProduct(E.vector(w0, j), xv)
+            a1.addProduct(E.vector(w1, j), xv)
+            a2.addProduct(E.vector(w2, j), xv)
+            a3.addProduct(E.vector(w3, j), xv)
+            j += 16
+        }
+        var dots = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+        while j < n {
+            dots += SIMD4(E.scalar(w0, j), E.scalar(w1, j), E.scalar(w2, j), E.scalar(w3, j)) * x[j]
+            j += 1
+        }
+        storeGroup(dots, at: r, in: rows, out: out, bias: bias)
+        r += 4
+    }
+}
+
+/// `packedMatrixVector` over `rows` for q8: per block of 32, the dot of the raw Int8 values with
+/// x, then times the block's scale (one multiply-add per 32 elements instead of one per element).
+private func q8RowDots(
+    out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, rows: Range<Int>
+) {
+    let n = matrix.columns, blocks = n / PackedMatrix.blockSize
+    let scales = matrix.scales!
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let group = rowGroup(r, in: rows)
+        let w0 = matrix.elements + group[0] * n, w1 = matrix.elements + group[1] * n
+        let w2 = matrix.elements + group[2] * n, w3 = matrix.elements + group[3] * n
+        let s0 = scales + group[0] * blocks, s1 = scales + group[1] * blocks
+        let s2 = scales + group[2] * blocks, s3 = scales + group[3] * blocks
+        var a0 = FloatVector(), a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
+        for b in 0..<blocks {
+            let j = b * PackedMatrix.blockSize
+            let xLow = x.vector(at: j), xHigh = x.vector(at: j + 16)
+            a0.addProduct((q8Vector(w0, j) * xLow).addingProduct(q8Vector(w0, j + 16), xHigh), FloatVector(repeating: s0[b]))
+            a1.addProduct((q8Vector(w1, j) * xLow).addingProduct(q8Vector(w1, j + 16), xHigh), FloatVector(repeating: s1[b]))
+            a2.addProduct((q8Vector(w2, j) * xLow).addingProduct(q8Vector(w2, j + 16), xHigh), FloatVector(repeating: s2[b]))
+            a3.addProduct((q8Vector(w3, j) * xLow).addingProduct(q8Vector(w3, j + 16), xHigh), FloatVector(repeating: s3[b]))
+        }
+        let dots = SIMD4(horizontalSum(a0), horizontalSum(a1), horizontalSum(a2), horizontalSum(a3))
+        storeGroup(dots, at: r, in: rows, out: out, bias: bias)
+        r += 4
+    }
+}
+
+/// The reference for `packedMatrixVector`: every element through `PackedMatrix.element`, the
+/// textbook loop, accumulating in Double.
+public func packedMatrixVectorNaive(
+    out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+) {
+    for r in 0..<matrix.rows {
+        var sum = Double(bias?[r] ?? 0)
+        for c in 0..<matrix.columns { sum += Double(matrix.element(row: r, column: c)) * Double(x[c]) }
+        out[r] = Float(sum)
+    }
+}
+
+// MARK: - Matrix product (prefill)
+
+/// out = inp · Wᵀ (+ bias): `packedMatrixVector` for `n` rows at once (prefill).
+///
+/// - Parameters:
+///   - out: (n, matrix.rows), overwritten.
+///   - inp: (n, matrix.columns).
+///   - matrix: W, (rows, columns) in any format.
+///   - bias: (matrix.rows), or nil.
+///   - n: rows of `inp`.
+///
+/// One row is `packedMatrixVector`. Several go through OpenBLAS's GEMM: F32 directly; the
+/// compressed formats a block of W's rows at a time, widened to Float in a scratch buffer of at
+/// most about 2 MB and multiplied into that block's columns of `out`, so the F32 copy of W never
+/// exists whole and the GEMM still reuses each weight across all `n` rows.
+public func packedMatmul(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, matrix: PackedMatrix,
+    bias: UnsafePointer<Float>?, rows n: Int
+) {
+    if n == 1 {
+        packedMatrixVector(out: out, matrix: matrix, x: inp, bias: bias)
+        return
+    }
+    guard n > 0, matrix.rows > 0 else { return }
+    Threads.configure()
+    let (outDim, inDim) = (matrix.rows, matrix.columns)
+    let beta = prefillBias(out, bias, rows: n, width: outDim)
+    if matrix.format == .f32 {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outDim), Int32(inDim),
+            1, inp, Int32(inDim), matrix.elements.assumingMemoryBound(to: Float.self), Int32(inDim),
+            beta, out, Int32(outDim))
+        return
+    }
+    // Enough rows that the GEMM has work per call, few enough that the block stays in L2/L3.
+    let blockRows = min(outDim, max(16, min(512, (2 << 20) / max(1, 4 * inDim))))
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * inDim)
+    defer { scratch.deallocate() }
+    nonisolated(unsafe) let block = scratch  // each thread widens its own rows
+    for first in stride(from: 0, to: outDim, by: blockRows) {
+        let count = min(blockRows, outDim - first)
+        parallelFor(count, minimumPerThread: max(1, 16_384 / max(1, inDim))) { rows in
+            for r in rows { dequantizeRow(matrix, row: first + r, into: block + r * inDim) }
+        }
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(inDim),
+            1, inp, Int32(inDim), scratch, Int32(inDim), beta, out + first, Int32(outDim))
+    }
+}
+
+/// The reference for `packedMatmul`: `packedMatrixVectorNaive` row by row.
+public func packedMatmulNaive(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, matrix: PackedMatrix,
+    bias: UnsafePointer<Float>?, rows n: Int
+) {
+    for r in 0..<n {
+        packedMatrixVectorNaive(out: out + r * matrix.rows, matrix: matrix, x: inp + r * matrix.columns, bias: bias)
+    }
+}
+
+// MARK: - Rows, quantization
+
+/// Row `row` of `matrix` widened to Float: an embedding lookup from a packed table, or a block
+/// of rows for `packedMatmul`.
+///
+/// - Parameters:
+///   - into: (matrix.columns), overwritten.
+public func dequantizeRow(_ matrix: PackedMatrix, row: Int, into: UnsafeMutablePointer<Float>) {
+    precondition(row >= 0 && row < matrix.rows, "row \(row) out of 0..<\(matrix.rows)")
+    let n = matrix.columns
+    switch matrix.format {
+    case .f32: into.update(from: (matrix.elements + 4 * row * n).assumingMemoryBound(to: Float.self), count: n)
+    case .f16: widenRow(F16Elements.self, matrix.elements + 2 * row * n, n, into)
+    case .bf16: widenRow(BF16Elements.self, matrix.elements + 2 * row * n, n, into)
+    case .q8:
+        let blocks = n / PackedMatrix.blockSize
+        let q = matrix.elements + row * n, scales = matrix.scales! + row * blocks
+        for b in 0..<blocks {
+            let j = b * PackedMatrix.blockSize, scale = FloatVector(repeating: scales[b])
+            into.storeVector(q8Vector(q, j) * scale, at: j)
+            into.storeVector(q8Vector(q, j + 16) * scale, at: j + 16)
+        }
+    }
+}
+
+private func widenRow<E: FloatElements>(_: E.Type, _ row: UnsafeRawPointer, _ n: Int, _ into: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while j + 16 <= n {
+        into.storeVector(E.vector(row, j), at: j)
+        j += 16
+    }
+    while j < n {
+        into[j] = E.scalar(row, j)
+        j += 1
+    }
+}
+
+/// Quantizes a Float matrix to q8: per block of 32 consecutive elements of a row,
+/// scale = max|x| / 127 and q = x / scale rounded to nearest (even), so |q·scale − x| ≤ scale/2
+/// and the largest element maps to ±127 exactly. An all-zero block gets scale 0 and zeros.
+///
+/// - Parameters:
+///   - source: (rows, columns); columns must be a multiple of 32.
+///   - elements: (rows, columns), overwritten.
+///   - scales: (rows, columns / 32), overwritten.
+public func quantizeQ8(
+    _ source: UnsafePointer<Float>, rows: Int, columns: Int,
+    elements: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>
+) {
+    precondition(columns % PackedMatrix.blockSize == 0, "q8 needs columns divisible by \(PackedMatrix.blockSize), got \(columns)")
+    for block in 0..<(rows * columns / PackedMatrix.blockSize) {
+        let start = block * PackedMatrix.blockSize
+        var largest: Float = 0
+        for i in start..<start + PackedMatrix.blockSize { largest = max(largest, abs(source[i])) }
+        let scale = largest / 127
+        scales[block] = scale
+        for i in start..<start + PackedMatrix.blockSize {
+            let q = scale == 0 ? 0 : (source[i] / scale).rounded(.toNearestOrEven)
+            elements[i] = Int8(max(-127, min(127, q)))
+        }
+    }
+}
