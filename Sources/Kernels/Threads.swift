@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 import FoundationEssentials
 
 /// How many threads attnchat's parallel loops and OpenBLAS use: every core unless
@@ -33,8 +32,10 @@ public enum Threads {
 }
 
 /// Runs `body` over `0..<count` split into contiguous chunks, one per thread, on at most
-/// `Threads.count` threads. Work smaller than `minimumPerThread` items per thread runs inline, since
-/// waking a thread costs a few microseconds.
+/// `Threads.count` threads: the caller runs the first chunk, `WorkerPool.shared`'s parked workers
+/// the others. Work smaller than `minimumPerThread` items per thread runs inline, since waking a
+/// thread costs a few microseconds; so does a call made while the pool is busy (from inside a
+/// body, or from a second thread while another's loop runs), which therefore never deadlocks.
 ///
 /// `body` must only write to memory that belongs to its own range.
 @inlinable
@@ -44,13 +45,5 @@ public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<
         if count > 0 { body(0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        // concurrentPerform wants a Sendable closure; the chunks are disjoint by construction.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: threads) { chunk in
-            let start = count * chunk / threads
-            let end = count * (chunk + 1) / threads
-            if start < end { body(start..<end) }
-        }
-    }
+    WorkerPool.shared.run(count, threads: threads, body)
 }

@@ -1,0 +1,192 @@
+import Glibc
+import Synchronization
+
+/// attnchat's own worker threads for `parallelFor`: `workers` threads plus the calling thread,
+/// which always runs chunk 0 itself.
+///
+/// A worker that has nothing to do spins for `spinNanoseconds` (the kernels of one decoded token
+/// come microseconds apart, and waking a sleeping thread costs more than that), then parks on a
+/// condition variable, so an idle attnchat uses no CPU (OpenBLAS's threads, by contrast, spin for
+/// long after each call and take a core from the UI thread).
+///
+/// One job runs at a time. A caller that finds the pool busy — another thread's job, or a
+/// `parallelFor` nested inside a body, on the caller or on a worker — runs its work inline on its
+/// own thread instead of waiting, so concurrent callers never deadlock and never wait on each other.
+@usableFromInline
+final class WorkerPool: @unchecked Sendable {
+    /// How long an idle worker spins before it parks.
+    static let spinNanoseconds = 50_000
+
+    /// The pool `parallelFor` uses: `Threads.count - 1` workers, created on first use.
+    @usableFromInline
+    static let shared = WorkerPool(workers: Threads.count - 1)
+
+    let workers: Int
+
+    /// The job's generation and how many threads (the caller included) take part, in one word so
+    /// a worker learns both at once: `generation << 16 | threads`. `threads == 0` tells the
+    /// workers to exit. Stored (releasing) after the job's fields, read (acquiring) before them.
+    private let signal = Atomic<Int>(0)
+    /// Workers of the current job that have not finished their chunk.
+    private let remaining = Atomic<Int>(0)
+    /// Held by the caller that owns the pool while its job runs.
+    private let busy = Atomic<Bool>(false)
+
+    // The job. Written by the owning caller before `signal` is stored and read by the workers
+    // that take part after they load it; the caller does not touch them again until `remaining`
+    // is 0, so the accesses never overlap.
+    private nonisolated(unsafe) var body: ((Range<Int>) -> Void)?
+    private nonisolated(unsafe) var count = 0
+
+    // Parking: workers wait on `wake` for a new signal, the caller on `done` for the last chunk.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private nonisolated(unsafe) var sleepers = 0  // under `mutex`
+    private nonisolated(unsafe) var threadIDs: [pthread_t] = []
+
+    /// Starts `workers` threads (0 is allowed: every job then runs inline).
+    init(workers: Int) {
+        self.workers = max(0, workers)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
+        for index in 0..<self.workers {
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, chunk: index + 1)).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, nil, { context in
+                let worker = Unmanaged<WorkerContext>.fromOpaque(context!).takeRetainedValue()
+                worker.pool.workerLoop(chunk: worker.chunk)
+                return nil
+            }, context)
+            precondition(status == 0, "pthread_create failed (\(status))")
+            threadIDs.append(thread)
+        }
+    }
+
+    /// Ends and joins the workers; the pool runs every later job inline. Only for pools a test made:
+    /// the shared one lives as long as the process.
+    func stop() {
+        while !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
+        publish(threads: 0)
+        for thread in threadIDs { pthread_join(thread, nil) }
+        threadIDs = []
+        // `busy` stays set: nothing may use the pool again.
+    }
+
+    /// The CPU time the workers have used, in nanoseconds (for the test that they park).
+    func workerCPUNanoseconds() -> Int {
+        threadIDs.reduce(0) { total, thread in
+            var clock = clockid_t()
+            var time = timespec()
+            guard pthread_getcpuclockid(thread, &clock) == 0, clock_gettime(clock, &time) == 0 else { return total }
+            return total + time.tv_sec * 1_000_000_000 + time.tv_nsec
+        }
+    }
+
+    /// Runs `body` over `0..<count` in `threads` contiguous chunks (chunk 0 on this thread).
+    /// Inline, as one chunk, when the pool is busy or too small.
+    @usableFromInline
+    func run(_ count: Int, threads requested: Int, _ body: (Range<Int>) -> Void) {
+        let threads = min(requested, workers + 1, 0xFFFF)
+        guard threads > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            self.body = body
+            self.count = count
+            remaining.store(threads - 1, ordering: .relaxed)
+            publish(threads: threads)
+            let end = count / threads
+            if end > 0 { body(0..<end) }
+            waitForWorkers()
+            self.body = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Stores a new signal and wakes the parked workers.
+    private func publish(threads: Int) {
+        let generation = (signal.load(ordering: .relaxed) >> 16) &+ 1
+        signal.store(generation << 16 | threads, ordering: .releasing)
+        // A worker counts itself a sleeper and re-reads `signal` under the mutex before it waits,
+        // so either it sees the new signal or we see it asleep here: no wake-up is lost.
+        pthread_mutex_lock(mutex)
+        if sleepers > 0 { pthread_cond_broadcast(wake) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func waitForWorkers() {
+        let deadline = Self.now() + Self.spinNanoseconds
+        var spins = 0
+        while remaining.load(ordering: .acquiring) != 0 {
+            spins += 1
+            // Chunks are equal, so the workers usually finish within the spin; park only when one
+            // was descheduled (2 cores shared with the UI thread).
+            if spins & 63 == 0, Self.now() > deadline {
+                pthread_mutex_lock(mutex)
+                while remaining.load(ordering: .acquiring) != 0 { pthread_cond_wait(done, mutex) }
+                pthread_mutex_unlock(mutex)
+                return
+            }
+        }
+    }
+
+    private func workerLoop(chunk: Int) {
+        var seen = 0  // generation 0 is the initial signal, never a job
+        while true {
+            let word = nextSignal(after: seen)
+            seen = word >> 16
+            let threads = word & 0xFFFF
+            if threads == 0 { return }
+            guard chunk < threads else { continue }  // not needed for this job, and not counted
+            let start = count * chunk / threads
+            let end = count * (chunk + 1) / threads
+            if start < end { body!(start..<end) }
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    /// Spins, then parks, until `signal` carries a generation other than `seen`.
+    private func nextSignal(after seen: Int) -> Int {
+        let deadline = Self.now() + Self.spinNanoseconds
+        var spins = 0
+        while true {
+            let word = signal.load(ordering: .acquiring)
+            if word >> 16 != seen { return word }
+            spins += 1
+            if spins & 63 == 0, Self.now() > deadline { break }
+        }
+        pthread_mutex_lock(mutex)
+        sleepers += 1
+        var word = signal.load(ordering: .acquiring)
+        while word >> 16 == seen {
+            pthread_cond_wait(wake, mutex)
+            word = signal.load(ordering: .acquiring)
+        }
+        sleepers -= 1
+        pthread_mutex_unlock(mutex)
+        return word
+    }
+
+    private static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
+}
+
+/// What a new worker thread needs: its pool and the chunk it runs.
+private final class WorkerContext {
+    let pool: WorkerPool
+    let chunk: Int
+    init(pool: WorkerPool, chunk: Int) {
+        self.pool = pool
+        self.chunk = chunk
+    }
+}
