@@ -120,11 +120,11 @@ extension GPTModel {
                 let schemes = Quantization.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
                 throw .badConfig(path: path, reason: "tensor \"\(info.name)\" is \(info.dtype.rawValue), which only the matrices of a file with __metadata__ \(quantizationKey) \(schemes) may be")
             }
-            if quantization != nil, info.name.hasSuffix("_scale") {
-                scales[String(info.name.dropLast("_scale".count))] = info
+            let name = info.name.hasPrefix("transformer.") ? String(info.name.dropFirst("transformer.".count)) : info.name
+            if quantization != nil, name.hasSuffix("_scale") {
+                scales[String(name.dropLast("_scale".count))] = info
                 continue
             }
-            let name = info.name.hasPrefix("transformer.") ? String(info.name.dropFirst("transformer.".count)) : info.name
             if name.hasSuffix(".attn.bias") || name.hasSuffix(".attn.masked_bias") {
                 continue  // the causal mask as a buffer: attention applies it by construction
             }
@@ -141,7 +141,8 @@ extension GPTModel {
         unexpected += byName.keys.filter { !known.contains($0) }.sorted()
         unexpected += scales.keys.filter { byName[$0]?.dtype != quantization?.elementDType }.sorted().map(scaleName)
         if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected) }
-        var packed: [(info: TensorInfo, rows: Int, columns: Int)] = []
+        // By attnchat's name (a Hugging Face file may prefix `transformer.`).
+        var packed: [(name: String, info: TensorInfo, rows: Int, columns: Int)] = []
         for tensor in layout.tensors {
             guard let info = byName[tensor.name] else {
                 throw .missingTensor(path: path, name: tensor.name, expectedShape: tensor.shape)
@@ -167,23 +168,23 @@ extension GPTModel {
                 guard scale.shape == scaleShape, scale.dtype.isFloatConvertible else {
                     throw .shapeMismatch(path: path, name: scale.name, expected: scaleShape, actual: scale.shape)
                 }
-                packed.append((info, rows, columns))
+                packed.append((tensor.name, info, rows, columns))
                 continue
             }
             guard info.shape == tensor.shape else {
                 throw .shapeMismatch(path: path, name: info.name, expected: tensor.shape, actual: info.shape)
             }
             if keepStored, GPTWeights.Layout.isPackable(tensor.name), info.dtype == .F16 || info.dtype == .BF16 {
-                packed.append((info, rows, columns))
+                packed.append((tensor.name, info, rows, columns))
             }
         }
         var builder = PackedBuilder()
-        for (info, rows, columns) in packed {
+        for (name, info, rows, columns) in packed {
             if let scheme = quantization, info.dtype == scheme.elementDType {
-                try builder.packQuantized(name: info.name, scheme: scheme, rows: rows, columns: columns, file: file, elements: info, scales: scales[info.name]!)
+                try builder.packQuantized(name: name, scheme: scheme, rows: rows, columns: columns, file: file, elements: info, scales: scales[name]!)
             } else {
-                let source = PackedBuilder.Source(file: file, info: info, columnsAreRows: !GPTWeights.Layout.isTable(info.name))
-                try builder.packHalf(name: info.name, rows: rows, columns: columns, sources: [source])
+                let source = PackedBuilder.Source(file: file, info: info, columnsAreRows: !GPTWeights.Layout.isTable(name))
+                try builder.packHalf(name: name, rows: rows, columns: columns, sources: [source])
             }
         }
         let weights = GPTWeights(config: config, packed: builder.matrices, memory: builder.memory)

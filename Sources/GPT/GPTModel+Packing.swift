@@ -61,6 +61,8 @@ struct PackedBuilder {
         for source in sources {
             let info = source.info
             precondition(info.dtype == dtype, "mixed dtypes in one packed matrix")
+            // (in, out) pieces become `columns` wide rows; row pieces must already be that wide.
+            precondition(info.shape.count == 2 && info.shape[source.columnsAreRows ? 0 : 1] == columns, "piece of another width")
             let start = elements + row * columns
             do {
                 try source.file.withRawBytes(of: info.name) { raw in

@@ -54,6 +54,16 @@ import Testing
         #expect(Self.worst(try Self.logits(packed), try Self.logits(upcast)) < 1e-4)
     }
 
+    /// Hugging Face GPT-2 files prefix their names with `transformer.`; the packed matrices are
+    /// found under attnchat's names, which the parts look up.
+    @Test(arguments: ["tiny-odd-f16", "tiny-odd-bf16"])
+    func prefixedHuggingFaceNamesArePackedUnderAttnchatNames(fixture: String) throws {
+        let (model, _) = try GPTModel.load(path: Fixtures.path(fixture))
+        let layoutNames = Set(GPTWeights.Layout(config: model.config).tensors.map(\.name).filter(GPTWeights.Layout.isPackable))
+        #expect(Set(model.weights.packed.keys) == layoutNames)
+        #expect(model.weights.packed["wte.weight"]?.rows == model.config.vocabSize)
+    }
+
     @Test(arguments: Quantization.allCases)
     func quantizedExportKeepsIntegersAndScalesAndStaysCloseToF32(scheme: Quantization) throws {
         let model = Self.model()

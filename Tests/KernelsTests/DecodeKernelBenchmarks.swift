@@ -68,10 +68,10 @@ func decodeKernelReport() -> String {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, f32[c], Int32(columns), x, 1, 0, y, 1)
         }
         for format in PackedMatrix.Format.allCases {
-            let copies = max(1, (megabytes << 20) / (count * format.elementSize))
+            let copies = max(1, (megabytes << 20) / (count * format.bitsPerElement / 8))
             let matrices: [PackedMatrix] = (0..<copies).map { c in
                 if format == .f32 { return PackedMatrix(format: .f32, rows: rows, columns: columns, elements: f32[c % f32Copies]) }
-                let elements = UnsafeMutableRawPointer.allocate(byteCount: count * format.elementSize, alignment: 64)
+                let elements = UnsafeMutableRawPointer.allocate(byteCount: count * format.bitsPerElement / 8, alignment: 64)
                 var scales: UnsafeMutablePointer<Float>? = nil
                 switch format {
                 case .f16:
@@ -83,6 +83,9 @@ func decodeKernelReport() -> String {
                 case .q8:
                     scales = .allocate(capacity: count / PackedMatrix.blockSize)
                     quantizeQ8(source, rows: rows, columns: columns, elements: elements.bindMemory(to: Int8.self, capacity: count), scales: scales!)
+                case .q4:
+                    scales = .allocate(capacity: count / PackedMatrix.blockSize)
+                    quantizeQ4(source, rows: rows, columns: columns, elements: elements.bindMemory(to: UInt8.self, capacity: count / 2), scales: scales!)
                 case .f32: break
                 }
                 return PackedMatrix(format: format, rows: rows, columns: columns, elements: elements, scales: scales)
