@@ -36,6 +36,44 @@ import Testing
         #expect(bytes < 684_380 && bytes > 680_000)
     }
 
+    /// The default model's quantized copies: a fraction of the size, held quantized, and within the
+    /// issue's quality bounds of F32 on the validation split (Q8 ≤ 0.01, Q4 ≤ 0.05 bits/byte)
+    /// where the corpus is present.
+    @Test(arguments: [("Q8", "I8", "q8_0-block32"), ("Q4", "U8", "q4_0-block32")])
+    func quantizedExportsLoadChatAndStayCloseToF32(dtype: String, stored: String, scheme: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("q.safetensors").path
+        let export = try CLI.run(["export", "--output", path, "--dtype", dtype.lowercased()])
+        #expect(export.status == 0, "\(export.stderr)")
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        #expect(size < (dtype == "Q8" ? 5_100_000 : 3_000_000))
+        let info = try CLI.run(["info", "--model", path, "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as! [String: Any]
+        #expect(json["dtypes"] as? [String] == ["F32", stored])
+        #expect(json["quantization"] as? String == scheme)
+        #expect(json["held_dtypes"] as? [String] == ["F32", dtype])
+        #expect((json["weight_bytes"] as! Int) < size + 100_000)
+        let reply = try CLI.run(["generate", "--model", path, "--chat", "--prompt", "do you have any pets?", "--temperature", "0", "--max-tokens", "12"])
+        #expect(reply.status == 0, "\(reply.stderr)")
+        #expect(reply.stdout == "I have a dog.\n\n")  // the reply, then the end of the turn
+        guard FileManager.default.fileExists(atPath: Self.corpus) else { return }
+        let eval = try CLI.run(["eval", "--model", path, "--data", Self.corpus, "--json"])
+        let bpb = (try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any])["bits_per_byte"] as! Double
+        let card = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root.appendingPathComponent("Model/default.json"))) as! [String: Any]
+        let f32 = card["validation_bits_per_byte_f32"] as! Double
+        #expect(bpb - f32 < (dtype == "Q8" ? 0.01 : 0.05), "\(dtype): \(bpb) bits/byte against F32's \(f32)")
+    }
+
+    @Test func quantizedExportIsRefusedWhereItCannotBeWritten() throws {
+        let hf = try CLI.run(["export", "--output", "/nonexistent-dir-never-written", "--dtype", "Q8", "--hugging-face"])
+        #expect(hf.status == 64 && hf.stderr.contains("--dtype Q8 writes attnchat files only, not --hugging-face"), "\(hf.stderr)")
+        let bench = try CLI.run(["bench", "--model", "default", "--dtype", "Q4"])
+        #expect(bench.status == 64 && bench.stderr.contains("--dtype applies to a random --shape"), "\(bench.stderr)")
+        let bad = try CLI.run(["export", "--output", "/nonexistent-dir-never-written", "--dtype", "Q5"])
+        #expect(bad.status == 64 && bad.stderr.contains("--dtype must be F32, F16, BF16, Q8 or Q4 (got Q5)"), "\(bad.stderr)")
+    }
+
     /// A Hugging Face export loads back (and, in transformers, as GPT2LMHeadModel) with the same outputs.
     @Test func huggingFaceExportGivesTheSameGreedyTokens() throws {
         let out = try CLI.temporaryDirectory().appendingPathComponent("hf").path
