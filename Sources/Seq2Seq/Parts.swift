@@ -277,6 +277,28 @@ public struct EncoderBlock {
     public let attention: PaddedSelfAttention
     public let mlpUnit: NormedResidual
     public let mlp: MLP
+
+    /// Every intermediate of one block's forward, (B·S, ·): one set per layer in training, one
+    /// shared set when encoding for decoding.
+    public struct Activations {
+        public let attentionUnit: NormedResidual.Activations
+        public let attention: SelfAttention.Activations
+        /// The stream between the two sub-layers, (B·S, C).
+        public let afterAttention: UnsafeMutablePointer<Float>
+        public let mlpUnit: NormedResidual.Activations
+        public let mlp: MLP.Activations
+    }
+
+    /// output (B·S, C) = the block applied to input (B·S, C); `output` may be `input`.
+    public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, lengths: [Int], length S: Int) {
+        let N = lengths.count * S
+        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit) { input, output in
+            attention.forward(out: output, inp: input, activations: a.attention, lengths: lengths, length: S)
+        }
+        mlpUnit.forward(out: output, x: a.afterAttention, rows: N, activations: a.mlpUnit) { input, output in
+            mlp.forward(out: output, inp: input, activations: a.mlp, rows: N)
+        }
+    }
 }
 
 /// One decoder block: causal self-attention (the GPT's `SelfAttention`, `.causal`), cross-attention
@@ -288,4 +310,37 @@ public struct DecoderBlock {
     public let cross: CrossAttention
     public let mlpUnit: NormedResidual
     public let mlp: MLP
+
+    /// Every intermediate of one block's forward, (N, ·) with N = sequences·T.
+    public struct Activations {
+        public let attentionUnit: NormedResidual.Activations
+        /// Training: the weights are (B, H, T, T). Decoding uses qkv and merged, and the
+        /// weights as (H, maxT) scratch.
+        public let attention: SelfAttention.Activations
+        public let afterAttention: UnsafeMutablePointer<Float>
+        public let crossUnit: NormedResidual.Activations
+        public let cross: CrossAttention.Activations
+        public let afterCross: UnsafeMutablePointer<Float>
+        public let mlpUnit: NormedResidual.Activations
+        public let mlp: MLP.Activations
+    }
+
+    /// output (N, C) = the block applied to input (N, C), N = sentences.count·T; `output` may be
+    /// `input`. The self-attention is the caller's — over whole sequences in training
+    /// (`SelfAttention.forward`), against the KV cache in decoding — and cross-attention reads
+    /// `kv` (this layer's keys and values of the memory, `CrossAttention.projectMemory`).
+    public func forward(
+        output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, kv: UnsafePointer<Float>,
+        sentences: [Int], lengths: [Int], queries T: Int, sourceLength S: Int,
+        selfAttention: (_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let N = sentences.count * T
+        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit, sublayer: selfAttention)
+        crossUnit.forward(out: a.afterCross, x: a.afterAttention, rows: N, activations: a.crossUnit) { input, output in
+            cross.forward(out: output, inp: input, kv: kv, activations: a.cross, sentences: sentences, lengths: lengths, queries: T, sourceLength: S)
+        }
+        mlpUnit.forward(out: output, x: a.afterCross, rows: N, activations: a.mlpUnit) { input, output in
+            mlp.forward(out: output, inp: input, activations: a.mlp, rows: N)
+        }
+    }
 }

@@ -112,3 +112,29 @@ public struct Seq2SeqParts {
         head = p(l.tokenEmbedding)
     }
 }
+
+extension Seq2SeqParts {
+    /// The encoder: B sources (padded to S, lengths given) → memory (B·S, C), the output every
+    /// decoder layer's cross-attention reads (after the final norm under pre-norm).
+    ///
+    /// - Parameters:
+    ///   - streams: L + 1 buffers of (B·S, C): the embeddings go to the first, block l reads
+    ///     streams[l] and writes streams[l + 1]. Decoding passes one buffer L + 1 times.
+    ///   - activations: one set per layer (training), or the same set L times.
+    ///   - statistics: the final norm's, kept for the backward, or nil.
+    func encode(
+        sources: [Int32], lengths: [Int], sourceLength S: Int, streams: [UnsafeMutablePointer<Float>], activations: [EncoderBlock.Activations],
+        memory: UnsafeMutablePointer<Float>, statistics: Norm.Statistics?
+    ) {
+        let N = lengths.count * S
+        sources.withUnsafeBufferPointer { encoderEmbeddings.forward(out: streams[0], tokens: $0.baseAddress!, rows: N, length: S, startPosition: 0) }
+        for (l, block) in encoder.enumerated() {
+            block.forward(output: streams[l + 1], input: streams[l], activations: activations[l], lengths: lengths, length: S)
+        }
+        if let encoderNorm {
+            encoderNorm.forward(out: memory, inp: streams[encoder.count], rows: N, statistics: statistics)
+        } else {
+            memory.update(from: streams[encoder.count], count: N * encoderEmbeddings.width)
+        }
+    }
+}

@@ -59,8 +59,27 @@ final class Arena {
         return p
     }
     func statistics(_ rows: Int) -> Norm.Statistics { Norm.Statistics(mean: take(rows), rstd: take(rows)) }
-    func unit(_ rows: Int, width C: Int) -> NormedResidual.Activations {
-        NormedResidual.Activations(aux: take(rows * C), sublayer: take(rows * C), statistics: statistics(rows))
+    /// With `statistics` false (decoding) the norms keep nothing.
+    func unit(_ rows: Int, width C: Int, statistics keep: Bool = true) -> NormedResidual.Activations {
+        NormedResidual.Activations(aux: take(rows * C), sublayer: take(rows * C), statistics: keep ? statistics(rows) : nil)
+    }
+    /// One decoder block's activations for `rows` = sequences·T rows; the attention weights
+    /// are `selfWeights` and `crossWeights` floats per (sequence, head).
+    func decoderBlock(rows N: Int, width C: Int, mlpWidth M: Int, heads H: Int, selfWeights: Int, crossWeights: Int, sequences: Int, statistics keep: Bool = true) -> DecoderBlock.Activations {
+        DecoderBlock.Activations(
+            attentionUnit: unit(N, width: C, statistics: keep),
+            attention: SelfAttention.Activations(qkv: take(N * 3 * C), weights: take(sequences * H * selfWeights), merged: take(N * C)),
+            afterAttention: take(N * C), crossUnit: unit(N, width: C, statistics: keep),
+            cross: CrossAttention.Activations(q: take(N * C), weights: take(sequences * H * crossWeights), merged: take(N * C)),
+            afterCross: take(N * C), mlpUnit: unit(N, width: C, statistics: keep), mlp: MLP.Activations(hidden: take(N * M), activated: take(N * M)))
+    }
+    /// One encoder block's activations for B sentences of S positions.
+    func encoderBlock(sentences B: Int, length S: Int, width C: Int, mlpWidth M: Int, heads H: Int, statistics keep: Bool = true) -> EncoderBlock.Activations {
+        let N = B * S
+        return EncoderBlock.Activations(
+            attentionUnit: unit(N, width: C, statistics: keep),
+            attention: SelfAttention.Activations(qkv: take(N * 3 * C), weights: take(B * H * S * S), merged: take(N * C)),
+            afterAttention: take(N * C), mlpUnit: unit(N, width: C, statistics: keep), mlp: MLP.Activations(hidden: take(N * M), activated: take(N * M)))
     }
     deinit { for p in blocks { p.deallocate() } }
 }
@@ -76,32 +95,17 @@ public final class Seq2SeqTrainingPass {
     /// ε of the label smoothing (the paper's 0.1).
     public var labelSmoothing: Float = 0.1
 
-    struct EncoderLayer {
-        let attentionUnit: NormedResidual.Activations
-        let attention: SelfAttention.Activations
-        let afterAttention: UnsafeMutablePointer<Float>
-        let mlpUnit: NormedResidual.Activations
-        let mlp: MLP.Activations
-    }
-
     struct DecoderLayer {
-        let attentionUnit: NormedResidual.Activations
-        let attention: SelfAttention.Activations
-        let afterAttention: UnsafeMutablePointer<Float>
-        let crossUnit: NormedResidual.Activations
-        let cross: CrossAttention.Activations
+        let block: DecoderBlock.Activations
         /// (B·S, 2C): this layer's keys and values of the memory.
         let keyValues: UnsafeMutablePointer<Float>
-        let afterCross: UnsafeMutablePointer<Float>
-        let mlpUnit: NormedResidual.Activations
-        let mlp: MLP.Activations
     }
 
     private let arena = Arena()
     /// Streams entering each encoder block, (B·S, C); the last is the stream after the last block.
     private let encoderStreams: [UnsafeMutablePointer<Float>]
     private let decoderStreams: [UnsafeMutablePointer<Float>]
-    private let encoderLayers: [EncoderLayer]
+    private let encoderLayers: [EncoderBlock.Activations]
     private let decoderLayers: [DecoderLayer]
     /// (B·S, C): the encoder's output (after its final norm under pre-norm).
     private let memory: UnsafeMutablePointer<Float>
@@ -130,20 +134,10 @@ public final class Seq2SeqTrainingPass {
         encoderStreams = (0...c.encoderLayers).map { _ in a.take(Ne * C) }
         decoderStreams = (0...c.decoderLayers).map { _ in a.take(Nd * C) }
         encoderLayers = (0..<c.encoderLayers).map { _ in
-            EncoderLayer(
-                attentionUnit: a.unit(Ne, width: C),
-                attention: SelfAttention.Activations(qkv: a.take(Ne * 3 * C), weights: a.take(B * H * S * S), merged: a.take(Ne * C)),
-                afterAttention: a.take(Ne * C), mlpUnit: a.unit(Ne, width: C),
-                mlp: MLP.Activations(hidden: a.take(Ne * M), activated: a.take(Ne * M)))
+            a.encoderBlock(sentences: B, length: S, width: C, mlpWidth: M, heads: H)
         }
         decoderLayers = (0..<c.decoderLayers).map { _ in
-            DecoderLayer(
-                attentionUnit: a.unit(Nd, width: C),
-                attention: SelfAttention.Activations(qkv: a.take(Nd * 3 * C), weights: a.take(B * H * T * T), merged: a.take(Nd * C)),
-                afterAttention: a.take(Nd * C), crossUnit: a.unit(Nd, width: C),
-                cross: CrossAttention.Activations(q: a.take(Nd * C), weights: a.take(B * H * T * S), merged: a.take(Nd * C)),
-                keyValues: a.take(Ne * 2 * C), afterCross: a.take(Nd * C), mlpUnit: a.unit(Nd, width: C),
-                mlp: MLP.Activations(hidden: a.take(Nd * M), activated: a.take(Nd * M)))
+            DecoderLayer(block: a.decoderBlock(rows: Nd, width: C, mlpWidth: M, heads: H, selfWeights: T * T, crossWeights: T * S, sequences: B), keyValues: a.take(Ne * 2 * C))
         }
         memory = a.take(Ne * C)
         memoryStatistics = a.statistics(Ne)
@@ -168,36 +162,19 @@ public final class Seq2SeqTrainingPass {
         let (Ne, Nd) = (B * S, B * T)
         let parts = model.parts
         let lengths = batch.sourceLengths
-        batch.sources.withUnsafeBufferPointer { parts.encoderEmbeddings.forward(out: encoderStreams[0], tokens: $0.baseAddress!, rows: Ne, length: S, startPosition: 0) }
-        for (l, block) in parts.encoder.enumerated() {
-            let a = encoderLayers[l]
-            block.attentionUnit.forward(out: a.afterAttention, x: encoderStreams[l], rows: Ne, activations: a.attentionUnit) { input, output in
-                block.attention.forward(out: output, inp: input, activations: a.attention, lengths: lengths, length: S)
-            }
-            block.mlpUnit.forward(out: encoderStreams[l + 1], x: a.afterAttention, rows: Ne, activations: a.mlpUnit) { input, output in
-                block.mlp.forward(out: output, inp: input, activations: a.mlp, rows: Ne)
-            }
-        }
-        let encoded = encoderStreams[c.encoderLayers]
-        if let norm = parts.encoderNorm {
-            norm.forward(out: memory, inp: encoded, rows: Ne, statistics: memoryStatistics)
-        } else {
-            memory.update(from: encoded, count: Ne * C)
-        }
+        parts.encode(
+            sources: batch.sources, lengths: lengths, sourceLength: S, streams: encoderStreams, activations: encoderLayers, memory: memory,
+            statistics: memoryStatistics)
         batch.decoderInputs.withUnsafeBufferPointer { parts.decoderEmbeddings.forward(out: decoderStreams[0], tokens: $0.baseAddress!, rows: Nd, length: T, startPosition: 0) }
         let everySentence = Array(0..<B)
         for (l, block) in parts.decoder.enumerated() {
-            let a = decoderLayers[l]
-            block.attentionUnit.forward(out: a.afterAttention, x: decoderStreams[l], rows: Nd, activations: a.attentionUnit) { input, output in
+            let a = decoderLayers[l].block
+            block.cross.projectMemory(kv: decoderLayers[l].keyValues, memory: memory, rows: Ne)
+            block.forward(
+                output: decoderStreams[l + 1], input: decoderStreams[l], activations: a, kv: decoderLayers[l].keyValues, sentences: everySentence,
+                lengths: lengths, queries: T, sourceLength: S
+            ) { input, output in
                 block.attention.forward(out: output, inp: input, activations: a.attention, context: .sequences(count: B, length: T))
-            }
-            block.cross.projectMemory(kv: a.keyValues, memory: memory, rows: Ne)
-            block.crossUnit.forward(out: a.afterCross, x: a.afterAttention, rows: Nd, activations: a.crossUnit) { input, output in
-                block.cross.forward(
-                    out: output, inp: input, kv: a.keyValues, activations: a.cross, sentences: everySentence, lengths: lengths, queries: T, sourceLength: S)
-            }
-            block.mlpUnit.forward(out: decoderStreams[l + 1], x: a.afterCross, rows: Nd, activations: a.mlpUnit) { input, output in
-                block.mlp.forward(out: output, inp: input, activations: a.mlp, rows: Nd)
             }
         }
         let decoded = decoderStreams[c.decoderLayers]
@@ -246,14 +223,14 @@ public final class Seq2SeqTrainingPass {
         // Every decoder layer's cross-attention adds to the memory's gradient.
         dmemory.update(repeating: 0, count: Ne * C)
         for (l, block) in parts.decoder.enumerated().reversed() {
-            let (a, g) = (decoderLayers[l], grad.decoder[l])
+            let (a, g) = (decoderLayers[l].block, grad.decoder[l])
             block.mlpUnit.backward(dstream: ddecoder, x: a.afterCross, rows: Nd, activations: a.mlpUnit, scratch: dsublayer, into: g.mlpUnit.norm) { dinput, doutput, input in
                 block.mlp.backward(dinp: dinput, dout: doutput, inp: input, activations: a.mlp, rows: Nd, scratch: (dactivated, dhidden), into: g.mlp)
             }
             dkv.update(repeating: 0, count: Ne * 2 * C)
             block.crossUnit.backward(dstream: ddecoder, x: a.afterAttention, rows: Nd, activations: a.crossUnit, scratch: dsublayer, into: g.crossUnit.norm) { dinput, doutput, input in
                 block.cross.backward(
-                    dinp: dinput, dkv: dkv, dout: doutput, inp: input, kv: a.keyValues, activations: a.cross, lengths: lengths, queries: T, sourceLength: S,
+                    dinp: dinput, dkv: dkv, dout: doutput, inp: input, kv: decoderLayers[l].keyValues, activations: a.cross, lengths: lengths, queries: T, sourceLength: S,
                     scratch: (dq, dmerged, square), into: g.cross)
             }
             block.cross.memoryBackward(dmemory: dmemory, dkv: dkv, memory: memory, rows: Ne, into: g.cross)
