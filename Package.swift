@@ -59,6 +59,9 @@ let package = Package(
         .target(name: "TUI", dependencies: ["Chat", "CNCurses", "FileIO", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
         .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO"], swiftSettings: simdBaseline),
+        // The encoder–decoder Transformer ("Attention Is All You Need") from the GPT's named parts:
+        // training (teacher forcing, label smoothing) and decoding (greedy, beam search).
+        .target(name: "Seq2Seq", dependencies: ["GPT", "Kernels", "Sampling"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
@@ -81,6 +84,9 @@ let package = Package(
             name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling", "FileIO", "JSON"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
+        .testTarget(
+            name: "Seq2SeqTests", dependencies: ["Seq2Seq", "GPT", "Kernels", "Safetensors", "JSON"],
+            exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
