@@ -1,8 +1,12 @@
 import Glibc
 import Synchronization
 
-/// attnchat's own worker threads for `parallelFor`: `workers` threads plus the calling thread,
-/// which always runs chunk 0 itself.
+/// attnchat's own worker threads for `parallelFor`: `workers` threads plus the calling thread.
+///
+/// Chunks are claimed, not assigned: the caller and the workers take the next unclaimed chunk
+/// until none is left, so a worker that the scheduler has pushed off its core (on 2 cores, the
+/// chat UI's thread does that ten times a second) does not hold up the token — the caller runs
+/// its chunk instead of waiting for it to come back.
 ///
 /// A worker that has nothing to do spins for `spinNanoseconds` (the kernels of one decoded token
 /// come microseconds apart, and waking a sleeping thread costs more than that), then parks on a
@@ -27,8 +31,12 @@ final class WorkerPool: @unchecked Sendable {
     /// a worker learns both at once: `generation << 16 | threads`. `threads == 0` tells the
     /// workers to exit. Stored (releasing) after the job's fields, read (acquiring) before them.
     private let signal = Atomic<Int>(0)
-    /// Workers of the current job that have not finished their chunk.
+    /// Chunks of the current job not yet finished.
     private let remaining = Atomic<Int>(0)
+    /// The next chunk to claim, tagged with the job's generation like `signal`
+    /// (`generation << 16 | chunk`), so a worker that wakes after its job has ended cannot claim
+    /// a chunk of the next one with the wrong thread count.
+    private let claims = Atomic<Int>(0)
     /// Held by the caller that owns the pool while its job runs.
     private let busy = Atomic<Bool>(false)
 
@@ -96,25 +104,45 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             self.body = body
             self.count = count
-            remaining.store(threads - 1, ordering: .relaxed)
-            publish(threads: threads)
-            let end = count / threads
-            if end > 0 { body(0..<end) }
+            remaining.store(threads, ordering: .relaxed)
+            let generation = publish(threads: threads)
+            runChunks(generation: generation, threads: threads)
             waitForWorkers()
             self.body = nil
         }
         busy.store(false, ordering: .releasing)
     }
 
-    /// Stores a new signal and wakes the parked workers.
-    private func publish(threads: Int) {
-        let generation = (signal.load(ordering: .relaxed) >> 16) &+ 1
+    /// Claims and runs chunks of job `generation` until none is left; counts each one finished.
+    private func runChunks(generation: Int, threads: Int) {
+        while true {
+            let word = claims.load(ordering: .acquiring)
+            let chunk = word & 0xFFFF
+            guard word >> 16 == generation & 0x3FFF_FFFF_FFFF, chunk < threads else { return }
+            guard claims.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
+            let start = count * chunk / threads
+            let end = count * (chunk + 1) / threads
+            if start < end { body!(start..<end) }
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    /// Stores a new signal and wakes the parked workers; returns the job's generation.
+    @discardableResult
+    private func publish(threads: Int) -> Int {
+        let generation = ((signal.load(ordering: .relaxed) >> 16) &+ 1) & 0x3FFF_FFFF_FFFF
+        claims.store(generation << 16, ordering: .releasing)
         signal.store(generation << 16 | threads, ordering: .releasing)
         // A worker counts itself a sleeper and re-reads `signal` under the mutex before it waits,
         // so either it sees the new signal or we see it asleep here: no wake-up is lost.
         pthread_mutex_lock(mutex)
         if sleepers > 0 { pthread_cond_broadcast(wake) }
         pthread_mutex_unlock(mutex)
+        return generation
     }
 
     private func waitForWorkers() {
@@ -140,15 +168,9 @@ final class WorkerPool: @unchecked Sendable {
             seen = word >> 16
             let threads = word & 0xFFFF
             if threads == 0 { return }
-            guard chunk < threads else { continue }  // not needed for this job, and not counted
-            let start = count * chunk / threads
-            let end = count * (chunk + 1) / threads
-            if start < end { body!(start..<end) }
-            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_signal(done)
-                pthread_mutex_unlock(mutex)
-            }
+            // Only as many workers as the job has chunks besides the caller's join in.
+            guard chunk < threads else { continue }
+            runChunks(generation: seen, threads: threads)
         }
     }
 
