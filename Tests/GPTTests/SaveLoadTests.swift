@@ -48,12 +48,23 @@ import Testing
 
     /// Random byte flips, truncations and insertions of a small valid file: every load either
     /// succeeds or throws, and nothing traps or hangs.
-    @Test func mutatedFilesNeverTrap() throws {
+    /// Each kind of file: F32, half-width (kept packed), and both quantized schemes (width 32, so
+    /// every matrix is quantized and the packing loaders see the mutations).
+    @Test(arguments: ["F32", "F16", "Q8", "Q4"])
+    func mutatedFilesNeverTrap(kind: String) throws {
         let path = Self.temporaryPath("small.safetensors")
-        let config = GPTConfig(vocabSize: 11, contextLength: 8, layers: 1, heads: 2, width: 4)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let width = kind.hasPrefix("Q") ? 32 : 4
+        let config = GPTConfig(vocabSize: 11, contextLength: 8, layers: 1, heads: 2, width: width)
         let weights = GPTWeights(config: config)
         weights.initialiseRandomly(seed: 2)
-        try GPTModel(weights: weights).save(to: path, existing: .replace)
+        let model = GPTModel(weights: weights)
+        switch kind {
+        case "F16": try model.save(to: path, dtype: .F16, existing: .replace)
+        case "Q8": try model.saveQuantized(to: path, scheme: .q8, existing: .replace)
+        case "Q4": try model.saveQuantized(to: path, scheme: .q4, existing: .replace)
+        default: try model.save(to: path, existing: .replace)
+        }
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         var rng = SplitMix64(seed: 99)
         var loaded = 0, rejected = 0
