@@ -311,7 +311,7 @@ public func packedMatrixVectorNaive(
 ///
 /// One row is `packedMatrixVector`. Several go through OpenBLAS's GEMM: F32 directly; the
 /// compressed formats a block of W's rows at a time, widened to Float in a scratch buffer of at
-/// most about 2 MB and multiplied into that block's columns of `out`, so the F32 copy of W never
+/// most about 8 MB and multiplied into that block's columns of `out`, so the F32 copy of W never
 /// exists whole and the GEMM still reuses each weight across all `n` rows.
 public func packedMatmul(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, matrix: PackedMatrix,
@@ -332,16 +332,16 @@ public func packedMatmul(
             beta, out, Int32(outDim))
         return
     }
-    // Enough rows that the GEMM has work per call, few enough that the block stays in L2/L3.
-    let blockRows = min(outDim, max(16, min(512, (2 << 20) / max(1, 4 * inDim))))
+    // Enough rows that the GEMM has work per call, few enough that the block stays in L3.
+    // Widened on this thread alone: on the pool, its workers and OpenBLAS's (which spin on
+    // sched_yield between GEMMs) fought over the cores at every block — a sixth of a prefill's
+    // time in the scheduler — while the widening itself is a few percent of the GEMM's.
+    let blockRows = min(outDim, max(16, min(2048, (8 << 20) / max(1, 4 * inDim))))
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * inDim)
     defer { scratch.deallocate() }
-    nonisolated(unsafe) let block = scratch  // each thread widens its own rows
     for first in stride(from: 0, to: outDim, by: blockRows) {
         let count = min(blockRows, outDim - first)
-        parallelFor(count, minimumPerThread: max(1, 16_384 / max(1, inDim))) { rows in
-            for r in rows { dequantizeRow(matrix, row: first + r, into: block + r * inDim) }
-        }
+        for r in 0..<count { dequantizeRow(matrix, row: first + r, into: scratch + r * inDim) }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(inDim),
             1, inp, Int32(inDim), scratch, Int32(inDim), beta, out + first, Int32(outDim))

@@ -62,10 +62,11 @@ final class PackedFixture {
         }
     }
 
-    /// N = 1 is the GEMV; 2 and 17 the blocked GEMM, over 1100 rows = two full blocks of 512 and a part.
+    /// N = 1 is the GEMV; 2 and 17 the blocked GEMM, over 4500 rows of 64 = two full blocks of
+    /// 2048 and a part.
     @Test(arguments: PackedMatrix.Format.allCases, [1, 2, 17])
     func matmulMatchesNaiveTwin(format: PackedMatrix.Format, n: Int) {
-        let (rows, columns) = (1100, 64)
+        let (rows, columns) = (4500, 64)
         var rng = TestRNG(seed: UInt64(n))
         let fixture = PackedFixture(rng.floats(rows * columns), rows: rows, columns: columns, format: format)
         let inp = rng.floats(n * columns), bias = rng.floats(rows)
