@@ -1,3 +1,5 @@
+import Chat
+
 /// A translation's cross-attention as text: the source/target alignment matrix of the
 /// encoder–decoder, one row per target token (the step that produced it) and one column per
 /// source token, each cell the shade of how much that step's query attended to that source token,
@@ -38,14 +40,15 @@ public struct AlignmentMap: Sendable, Equatable {
 
     /// The grid as lines of text: a legend numbering the source tokens, a header of column
     /// numbers, then a row per target token, labels quoted with control characters made visible.
-    /// Each cell is two characters of `Shade`'s ramp (ASCII " .:+#" when `ascii`).
+    /// Each cell is two characters of `Shade`'s ramp; with `ascii`, " .:+#" and non-ASCII
+    /// characters of tokens as "?" (the attention pane's rules for a terminal without UTF-8).
     public func text(ascii: Bool) -> String {
         let S = source.count
-        let labels = target.map(Self.quoted)
+        let labels = target.map { Self.quoted($0, ascii: ascii) }
         let labelWidth = max(8, labels.map { TextWidth.of($0) }.max() ?? 0) + 1
         // Columns three wide: room for numbers up to 99 and a gap; wider sentences print the
         // numbers modulo 100 (the legend still gives every position).
-        var out = "source  " + source.enumerated().map { "\($0.offset + 1) \(Self.quoted($0.element))" }.joined(separator: "  ") + "\n"
+        var out = "source  " + source.enumerated().map { "\($0.offset + 1) \(Self.quoted($0.element, ascii: ascii))" }.joined(separator: "  ") + "\n"
         out += String(repeating: " ", count: labelWidth)
         out += (0..<S).map { pad(String(($0 + 1) % 100), 3) }.joined() + "\n"
         for (t, label) in labels.enumerated() {
@@ -62,26 +65,11 @@ public struct AlignmentMap: Sendable, Equatable {
         return out
     }
 
-    /// A token as `"text"`, with control characters, quotes and backslashes escaped so that a
-    /// token never moves the cursor or hides the grid's columns.
-    static func quoted(_ token: String) -> String {
-        var out = "\""
-        for scalar in token.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+    /// A token as the attention pane shows one: quoted, control characters as visible symbols
+    /// (`TerminalSafe`), line breaks and tabs as arrows, so a token never moves the cursor or
+    /// breaks the grid's rows.
+    static func quoted(_ token: String, ascii: Bool) -> String {
+        AttentionPane.quoted(TerminalSafe.inert(token), ascii: ascii)
     }
 }
 

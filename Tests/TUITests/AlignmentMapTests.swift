@@ -37,11 +37,12 @@ import Testing
     }
 
     /// A token with a newline or an escape cannot break the grid or drive the terminal.
-    @Test func controlCharactersInTokensAreEscaped() {
+    @Test func controlCharactersInTokensAreMadeVisible() {
         let map = AlignmentMap(source: ["a\nb", "\u{1B}[2J"], target: ["\"q\""], weights: [1, 0])
-        let text = map.text(ascii: true)
+        let text = map.text(ascii: false)
         #expect(!text.contains("\u{1B}"))
-        #expect(text.hasPrefix(#"source  1 "a\nb"  2 "\u{1b}[2J""#))
+        #expect(text.hasPrefix("source  1 \"a↵b\"  2 \"␛[2J\""))
         #expect(text.split(separator: "\n").count == 3)
+        #expect(map.text(ascii: true).hasPrefix("source  1 \"a|b\"  2 \"?[2J\""))
     }
 }
