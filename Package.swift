@@ -91,6 +91,6 @@ let package = Package(
         .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], swiftSettings: simdBaseline),
+            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
     ]
 )

@@ -127,13 +127,15 @@ extension Seq2SeqModel {
     /// Loads the model part of an opened file; tensors named in `ignoring` (a checkpoint's
     /// optimizer state) are the caller's. Every name and shape is checked against the config's
     /// layout before the parameters are allocated: a config alone could ask for gigabytes.
-    public static func load(file: SafetensorsFile, ignoring: Set<String> = []) throws(Seq2SeqError) -> Seq2SeqModel {
+    /// - Parameter format: the `format` the file must say (a checkpoint has its own).
+    public static func load(file: SafetensorsFile, format: String = formatName, ignoring: Set<String> = []) throws(Seq2SeqError) -> Seq2SeqModel {
         let path = file.path
         let meta = file.metadata
-        guard meta[formatKey] == formatName else {
-            throw .badFile(path: path, reason: "__metadata__ format is \(meta[formatKey].map { "\"\($0)\"" } ?? "missing"), expected \"\(formatName)\"")
+        guard meta[formatKey] == format else {
+            throw .badFile(path: path, reason: "__metadata__ format is \(meta[formatKey].map { "\"\($0)\"" } ?? "missing"), expected \"\(format)\"")
         }
-        guard let version = meta[versionKey] else { throw .badFile(path: path, reason: "__metadata__ has no \(versionKey)") }
+        // A checkpoint's version is its own format's; the model part is this version's layout.
+        guard let version = format == formatName ? meta[versionKey] : String(currentVersion) else { throw .badFile(path: path, reason: "__metadata__ has no \(versionKey)") }
         guard version == String(currentVersion) else {
             throw .badFile(path: path, reason: "__metadata__ \(versionKey) \(version) is not supported (expected \(currentVersion))")
         }
