@@ -130,6 +130,12 @@ public struct TranslationScore: Sendable, Equatable {
     /// Corpus BLEU of the greedy translations, when computed.
     public var bleu: BLEU.Score?
 
+    public init(tokens: Int, totalNats: Double, bleu: BLEU.Score? = nil) {
+        self.tokens = tokens
+        self.totalNats = totalNats
+        self.bleu = bleu
+    }
+
     public var natsPerToken: Double { totalNats / Double(max(tokens, 1)) }
     public var perplexity: Double { exp(natsPerToken) }
 }
