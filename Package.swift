@@ -58,14 +58,15 @@ let package = Package(
         // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
         .target(name: "TUI", dependencies: ["Chat", "CNCurses", "FileIO", "GPT", "Sampling", "Tokenizer"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
-        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO"], swiftSettings: simdBaseline),
+        .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO", "Seq2Seq", "Translation"], swiftSettings: simdBaseline),
         // The encoder–decoder Transformer ("Attention Is All You Need") from the GPT's named parts:
         // training (teacher forcing, label smoothing) and decoding (greedy, beam search).
-        .target(name: "Seq2Seq", dependencies: ["GPT", "Kernels", "Sampling"], swiftSettings: simdBaseline),
+        .target(name: "Seq2Seq", dependencies: ["GPT", "Kernels", "Sampling", "Safetensors", "JSON", "FileIO"], swiftSettings: simdBaseline),
         .executableTarget(
             name: "attnchat",
             dependencies: [
                 "GPT", "Kernels", "SIMDMath", "Sampling", "Tokenizer", "Corpus", "Chat", "CEmbedded", "Training", "TUI", "FileIO",
+                "Seq2Seq", "Translation", "Safetensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simdBaseline),
@@ -81,15 +82,15 @@ let package = Package(
             name: "GPTTests", dependencies: ["GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
+            name: "TrainingTests", dependencies: ["Training", "GPT", "Kernels", "Safetensors", "JSON", "FileIO", "Seq2Seq", "Translation", "Tokenizer"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "GPT", "Tokenizer", "Sampling", "FileIO", "JSON"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "Seq2SeqTests", dependencies: ["Seq2Seq", "GPT", "Kernels", "Safetensors", "JSON"],
+            name: "Seq2SeqTests", dependencies: ["Seq2Seq", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
-            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], swiftSettings: simdBaseline),
+            name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),
     ]
 )

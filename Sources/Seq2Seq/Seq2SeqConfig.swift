@@ -5,15 +5,28 @@ import GPT
 public enum Seq2SeqError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(field: String, value: String, reason: String)
     case invalidBatch(reason: String)
+    /// A model file whose metadata, config or tensors are wrong (exit 65).
+    case badFile(path: String, reason: String)
+    /// A file that cannot be read or written, in the words and with the exit code of the layer
+    /// that found it (Safetensors, AtomicFile: 65 malformed, 66 missing, 73 refused, 74 I/O).
+    case file(message: String, exitCode: Int32)
 
     public var description: String {
         switch self {
         case .invalidConfig(let field, let value, let reason): "invalid seq2seq config: \(field) = \(value): \(reason)"
         case .invalidBatch(let reason): "invalid seq2seq batch: \(reason)"
+        case .badFile(let path, let reason): "\(path): \(reason)"
+        case .file(let message, _): message
         }
     }
 
-    public var exitCode: Int32 { 64 }
+    public var exitCode: Int32 {
+        switch self {
+        case .invalidConfig, .invalidBatch: 64
+        case .badFile: 65
+        case .file(_, let code): code
+        }
+    }
 }
 
 /// The shape of the encoder–decoder Transformer of "Attention Is All You Need": an encoder of

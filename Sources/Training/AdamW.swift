@@ -19,20 +19,41 @@ public final class AdamW {
         public init() {}
     }
 
+    /// One parameter tensor as the optimizer sees it: its range in the flat parameter buffer
+    /// and whether weight decay applies to it.
+    public typealias Group = (range: Range<Int>, decays: Bool)
+
     public let hyper: Hyperparameters
-    /// First and second moments, one per parameter, in `GPTWeights.tensors` order.
+    /// First and second moments, one per parameter, in the flat buffer's order.
     public internal(set) var m: [Float]
     public internal(set) var v: [Float]
     /// Updates done so far (t in the bias corrections).
     public internal(set) var step = 0
     /// For every parameter tensor: its range in the flat buffer and whether it decays.
-    let groups: [(range: Range<Int>, decays: Bool)]
+    public let groups: [Group]
 
-    public init(weights: GPTWeights, hyper: Hyperparameters = Hyperparameters()) {
+    /// An optimizer for any model whose parameters live in one flat buffer of `parameterCount`
+    /// floats (GPT, encoder–decoder, ...).
+    /// - Parameter groups: one per tensor: its range in the buffer and whether it decays. The
+    ///   ranges must lie inside the buffer and not overlap; parameters in no group are not updated.
+    public init(parameterCount: Int, groups: [Group], hyper: Hyperparameters = Hyperparameters()) {
+        precondition(parameterCount >= 0)
+        for g in groups { precondition(g.range.lowerBound >= 0 && g.range.upperBound <= parameterCount, "AdamW group \(g.range) outside \(parameterCount) parameters") }
         self.hyper = hyper
-        m = [Float](repeating: 0, count: weights.count)
+        m = [Float](repeating: 0, count: parameterCount)
         v = m
-        groups = weights.tensors.map { ($0.offset..<($0.offset + $0.count), $0.shape.count >= 2) }
+        self.groups = groups
+    }
+
+    /// Groups for named tensors by the usual rule: matrices and embeddings (rank ≥ 2) decay,
+    /// biases and norm parameters (rank 1) do not.
+    public static func groups(tensors: some Sequence<(offset: Int, shape: [Int])>) -> [Group] {
+        tensors.map { t in (t.offset..<(t.offset + t.shape.reduce(1, *)), t.shape.count >= 2) }
+    }
+
+    /// The GPT's optimizer: every tensor of `weights`, matrices and embeddings decayed.
+    public convenience init(weights: GPTWeights, hyper: Hyperparameters = Hyperparameters()) {
+        self.init(parameterCount: weights.count, groups: Self.groups(tensors: weights.tensors.map { ($0.offset, $0.shape) }), hyper: hyper)
     }
 
     /// Restores the state of a checkpoint.

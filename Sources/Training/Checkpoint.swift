@@ -72,24 +72,7 @@ public struct Checkpoint {
         } catch {
             throw .checkpoint(path: path, reason: error.description)
         }
-        let m: [Float], v: [Float]
-        do {
-            m = try file.floats("adam.m")
-            v = try file.floats("adam.v")
-        } catch {
-            throw .checkpoint(path: path, reason: error.description)
-        }
-        guard m.count == model.weights.count, v.count == model.weights.count else {
-            throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(model.weights.count) parameters")
-        }
-        // AdamW divides by √v: a negative second moment (a flipped sign bit) would turn the
-        // weights into NaN on the first update of the resumed run.
-        if let index = v.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
-            throw .checkpoint(path: path, reason: "tensor \"adam.v\": element \(index) is \(v[index]); AdamW's second moment must be finite and not negative")
-        }
-        if let index = m.firstIndex(where: { !$0.isFinite }) {
-            throw .checkpoint(path: path, reason: "tensor \"adam.m\": element \(index) is \(m[index]); AdamW's first moment must be finite")
-        }
+        let (m, v) = try moments(file: file, parameters: model.weights.count)
         var lossAverage: Float?
         if let text = meta["loss_average"] {
             guard let value = Float(text), value.isFinite, value > 0 else { throw .checkpoint(path: path, reason: "bad loss_average \"\(text)\"") }
@@ -103,5 +86,34 @@ public struct Checkpoint {
         return Loaded(model: model, m: m, v: v, step: step, run: run, tokenizerHash: meta["tokenizer"] ?? "",
                       bestBitsPerByte: meta["best_bits_per_byte"].flatMap(Double.init),
                       lossAverage: lossAverage, skippedInARow: skipped)
+    }
+
+    /// Reads and checks AdamW's moments `adam.m` and `adam.v` (any model's checkpoint).
+    static func moments(file: SafetensorsFile, parameters: Int) throws(TrainingError) -> (m: [Float], v: [Float]) {
+        let m: [Float], v: [Float]
+        do {
+            m = try file.floats("adam.m")
+            v = try file.floats("adam.v")
+        } catch {
+            throw .checkpoint(path: file.path, reason: error.description)
+        }
+        try checkMoments(m: m, v: v, parameters: parameters, path: file.path)
+        return (m, v)
+    }
+
+    /// Checks AdamW's saved moments (any model's checkpoint): one value per parameter, finite,
+    /// and the second moment not negative.
+    static func checkMoments(m: [Float], v: [Float], parameters: Int, path: String) throws(TrainingError) {
+        guard m.count == parameters, v.count == parameters else {
+            throw .checkpoint(path: path, reason: "optimizer state has \(m.count) values for \(parameters) parameters")
+        }
+        // AdamW divides by √v: a negative second moment (a flipped sign bit) would turn the
+        // weights into NaN on the first update of the resumed run.
+        if let index = v.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw .checkpoint(path: path, reason: "tensor \"adam.v\": element \(index) is \(v[index]); AdamW's second moment must be finite and not negative")
+        }
+        if let index = m.firstIndex(where: { !$0.isFinite }) {
+            throw .checkpoint(path: path, reason: "tensor \"adam.m\": element \(index) is \(m[index]); AdamW's first moment must be finite")
+        }
     }
 }

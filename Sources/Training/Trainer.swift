@@ -20,6 +20,9 @@ public struct TrainingProgress: Sendable {
     public var skipped = false
     /// The running average of the loss that spikes are judged by.
     public var lossAverage: Float?
+    /// Translation runs: the latest validation cross-entropy (nats per label token) and greedy BLEU.
+    public var validationLoss: Double?
+    public var validationBLEU: Double?
 }
 
 /// The training loop: batches from `TokenWindows`, forward and backward with gradient

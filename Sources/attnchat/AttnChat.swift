@@ -11,7 +11,7 @@ struct AttnChat: ParsableCommand {
         commandName: "attnchat",
         abstract: "A terminal chatbot you can look inside.",
         discussion: "With no command, chats with the embedded default model.",
-        subcommands: [ChatCommand.self, GenerateCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, InfoCommand.self, ExportCommand.self, TokenizerCommand.self, BenchCommand.self],
+        subcommands: [ChatCommand.self, GenerateCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, TranslateCommand.self, InfoCommand.self, ExportCommand.self, TokenizerCommand.self, BenchCommand.self],
         defaultSubcommand: ChatCommand.self)
 
     /// Parses, runs, and turns every error into one stderr line and a sysexits code.

@@ -10,8 +10,8 @@ import Training
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure a model on held-out text: nats/token, perplexity, bits/byte.",
-        discussion: "With the chit-chat dataset.json or .jsonl chats the validation split is used (what train holds out); any other file is evaluated whole.")
+        abstract: "Measure a model on held-out text: nats/token, perplexity, bits/byte (a translation model: loss, perplexity and BLEU).",
+        discussion: "With the chit-chat dataset.json or .jsonl chats the validation split is used (what train holds out); any other file is evaluated whole. A translation model (train --task translate) is measured on the test split of a source<TAB>target<TAB>attribution TSV: cross-entropy over every pair, greedy BLEU with one hypothesis per distinct source sentence and all its translations as references.")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "The chit-chat dataset.json, .jsonl chats, or a text file.")
@@ -22,6 +22,8 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        // An encoder–decoder file says so in its `format`; everything else is a GPT.
+        if !modelOptions.isDefault, TranslationModel.isTranslationModel(path: modelOptions.model) { return try runTranslation() }
         let (model, _) = try modelOptions.load()
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         try checkVocabulary(tokenizer, fits: model)

@@ -6,6 +6,8 @@ import Corpus
 import Chat
 import Sampling
 import Training
+import Seq2Seq
+import Translation
 
 /// An error a command reports as one line on stderr before exiting with a sysexits code
 /// (64 usage, 65 bad data, 66 missing input, 74 I/O, 130 interrupted).
@@ -23,6 +25,8 @@ extension SamplingError: SysexitsError {
     var exitCode: Int32 { 65 }
 }
 extension TrainingError: SysexitsError {}
+extension Seq2SeqError: SysexitsError {}
+extension TranslationError: SysexitsError {}
 extension AtomicFile.Failure: SysexitsError {}
 
 /// A usage error found after parsing (exit 64), e.g. a flag combination.

@@ -38,6 +38,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Context length in tokens (default \(defaultShape.context)).") var context: Int?
     @Option(help: "Position encoding: \(positionalNames) (default \(defaultShape.positional.rawValue)).") var positional: String?
 
+    @Option(help: "What to train: lm (a GPT on text, the default) or translate (an encoder–decoder on a source<TAB>target<TAB>attribution TSV, e.g. data/tatoeba/spa.tsv).")
+    var task = "lm"
+    @Option(help: "--task translate: the source language, en or es (default en).") var source = "en"
+    @Option(help: "--task translate: the target language, en or es (default es).") var target = "es"
+    @Option(name: .customLong("batch-tokens"), help: "--task translate: padded source + target positions per batch (default \(TranslationTraining.defaultBatchTokens)).")
+    var batchTokens: Int?
+    @Option(name: .customLong("stop-at"), help: .hidden) var stopAt: Int?
+
     @Option(help: "A JSON object of settings: keys as these flags' names with _ for - (\(TrainingConfigFile.keys.joined(separator: ", "))). Flags given here win over the file.")
     var config: String?
 
@@ -55,6 +63,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+        guard task == "lm" || task == "translate" else { throw ValidationError("--task must be lm or translate (got \(task))") }
+        if task == "translate" { try validateTranslation() }
         guard !(resume && force) else { throw ValidationError("--resume continues OUTPUT's run and --force replaces it: give one") }
         for (name, value) in [("--batch", batch), ("--accumulation", accumulation), ("--steps", steps)] {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive (got \(value))") }
@@ -99,6 +109,7 @@ struct TrainCommand: ParsableCommand {
         StopSignals.catchSignals()
         let signals = StopSignals.watch { stop.signalled($0) }
         defer { signals.cancel() }
+        if task == "translate" { return try runTranslation(stop: stop, signals: signals) }
 
         // Flags win over the config file, which wins over the defaults.
         let file = try config.map { path throws(TrainingError) in try TrainingConfigFile(path: path) }
@@ -368,7 +379,7 @@ final class TrainingProgressBar {
         let now = DispatchTime.now().uptimeNanoseconds
         // Without a terminal, one line every 10 s (or on validation) keeps logs readable.
         let due = isTerminal ? now - lastPrint > 100_000_000 : now - lastPrint > 10_000_000_000
-        guard due || p.step == p.totalSteps || p.validation != nil && p.step % 50 == 0 else { return }
+        guard due || p.step == p.totalSteps || p.validation != nil && p.step % 50 == 0 || p.validationLoss != nil else { return }
         lastPrint = now
         let width = 24
         let filled = width * p.step / max(p.totalSteps, 1)
@@ -376,6 +387,8 @@ final class TrainingProgressBar {
         var line = "\(bar) \(p.step)/\(p.totalSteps) loss \(NumberText.fixed(p.loss, 4)) lr \(NumberText.exponent(p.learningRate, 2))"
             + " | \(NumberText.fixed(p.tokensPerSecond, 0)) tok/s | ETA \(duration(p.secondsLeft))"
         if let v = p.validation { line += " | val \(NumberText.fixed(v.bitsPerByte, 4)) bpb" }
+        if let loss = p.validationLoss { line += " | val \(NumberText.fixed(loss, 4)) nats" }
+        if let bleu = p.validationBLEU { line += " BLEU \(NumberText.fixed(bleu, 2))" }
         UncheckedOutput.standardError(isTerminal ? "\r\u{1B}[2K" + line : line + "\n")
     }
 

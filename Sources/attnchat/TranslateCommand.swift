@@ -1,0 +1,125 @@
+import ArgumentParser
+import FileIO
+import FoundationEssentials
+import Glibc
+import Safetensors
+import Seq2Seq
+import Tokenizer
+import Training
+import Translation
+
+/// An encoder–decoder model file with the tokenizer it was trained with (`--vocab`, else the
+/// vocab.json + merges.txt beside the model file, where `train --task translate` writes them).
+struct TranslationModel {
+    let model: Seq2SeqModel
+    let tokenizer: BPETokenizer
+    /// The languages the run trained (`source`, `target` in `__metadata__`), when recorded.
+    let source: String?, target: String?
+
+    /// Whether `path` is an attnchat-seq2seq file (a readable safetensors file that says so).
+    static func isTranslationModel(path: String) -> Bool {
+        guard let file = try? SafetensorsFile(path: path) else { return false }
+        return Seq2SeqModel.isSeq2Seq(metadata: file.metadata)
+    }
+
+    init(path: String, vocab: String?) throws {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: path) } catch { throw error }
+        model = try Seq2SeqModel.load(file: file)
+        let directory = vocab ?? AtomicFile.split(path).directory
+        tokenizer = try TranslationTraining.tokenizer(directory: directory)
+        if let saved = file.metadata["tokenizer"], saved != tokenizerHash(tokenizer) {
+            throw Seq2SeqError.badFile(path: path, reason: "was trained with another tokenizer than \(directory)'s (hash \(saved), found \(tokenizerHash(tokenizer))); give --vocab DIR")
+        }
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw Seq2SeqError.badFile(path: path, reason: "the model has \(model.config.vocabSize) token ids; \(directory)'s tokenizer has \(tokenizer.vocabularySize)")
+        }
+        source = file.metadata["source"]
+        target = file.metadata["target"]
+    }
+}
+
+/// `attnchat translate`: a sentence, or every line of stdin, translated by an encoder–decoder.
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Translate with an encoder–decoder model trained by train --task translate.",
+        discussion: """
+            With TEXT, prints its translation. With - (or TEXT left out and stdin piped), translates each line of stdin \
+            to one line of stdout: an empty line stays empty; a line longer than the model's context is refused \
+            (exit 65, naming the line), never cut. Greedy decoding unless --beam.
+            """)
+
+    @Option(help: "An attnchat-seq2seq .safetensors file (train --task translate writes OUTPUT/model.safetensors).")
+    var model: String
+    @Option(help: "Tokenizer directory (default: the model file's directory).")
+    var vocab: String?
+    @Option(help: "Beam width; 1 is greedy decoding (default 1).")
+    var beam = 1
+    @Option(name: .customLong("length-penalty"), help: "Beam search's GNMT length penalty α (default 1).")
+    var lengthPenalty: Float = 1
+    @Argument(help: "The text to translate, or - for stdin's lines.")
+    var text: String?
+
+    func validate() throws {
+        guard beam >= 1 && beam <= 64 else { throw ValidationError("--beam must be in 1...64 (got \(beam))") }
+        guard lengthPenalty.isFinite && lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0 (got \(lengthPenalty))") }
+    }
+
+    func run() throws {
+        if text == nil && isatty(STDIN_FILENO) == 1 {
+            throw UsageError(description: "give TEXT to translate, or - and lines on stdin (the full-screen alignment view is not built yet)")
+        }
+        let loaded = try TranslationModel(path: model, vocab: vocab)
+        let lines: [String]
+        let name: String
+        if let text, text != "-" {
+            lines = [text]
+            name = "TEXT"
+        } else {
+            lines = try Self.readLines(InputFile.readStandardInput())
+            name = "stdin"
+        }
+        let c = loaded.model.config
+        // Every line is checked before any is translated: a refusal leaves stdout empty.
+        var sources: [[Int32]] = []
+        for (number, line) in lines.enumerated() {
+            let ids = loaded.tokenizer.encode(line).map(Int32.init)
+            if ids.count > c.contextLength {
+                throw Seq2SeqError.badFile(path: name, reason: "line \(number + 1): \(ids.count) tokens, longer than the model's context of \(c.contextLength); split it")
+            }
+            sources.append(ids)
+        }
+        let nonEmpty = sources.indices.filter { !sources[$0].isEmpty }
+        var outputs = [String](repeating: "", count: lines.count)
+        let translations: [[Int32]]
+        if beam == 1 {
+            translations = try TranslationEvaluation.greedy(model: loaded.model, sources: nonEmpty.map { sources[$0] })
+        } else {
+            translations = try nonEmpty.map { i throws(Seq2SeqError) in
+                try loaded.model.beamSearch(
+                    source: sources[i], beam: beam, lengthPenalty: lengthPenalty,
+                    maxLength: TranslationEvaluation.maxLength(sourceTokens: sources[i].count, config: c))
+            }
+        }
+        for (i, ids) in zip(nonEmpty, translations) { outputs[i] = try loaded.tokenizer.decode(ids.map(Int.init)) }
+        try Stdout.write(outputs.map { $0 + "\n" }.joined())
+    }
+
+    /// stdin's lines (a last line without a newline counts; "\r\n" is one line break).
+    /// - Throws: exit 65 naming the first line that is not UTF-8.
+    static func readLines(_ data: Data) throws -> [String] {
+        var lines: [String] = []
+        var bytes = [UInt8](data)
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        if bytes.isEmpty && data.isEmpty { return [] }
+        for (number, var raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if raw.last == UInt8(ascii: "\r") { raw = raw.dropLast() }
+            guard let line = String(validating: raw, as: UTF8.self) else {
+                throw Seq2SeqError.badFile(path: "stdin", reason: "line \(number + 1): not valid UTF-8")
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+}
