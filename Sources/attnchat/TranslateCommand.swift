@@ -5,6 +5,7 @@ import Glibc
 import Safetensors
 import Seq2Seq
 import Tokenizer
+import TUI
 import Training
 import Translation
 
@@ -58,11 +59,23 @@ struct TranslateCommand: ParsableCommand {
     var beam = 1
     @Option(name: .customLong("length-penalty"), help: "Beam search's GNMT length penalty α (default 1).")
     var lengthPenalty: Float = 1
+    @Flag(help: "After the translation, print its alignment map: each target token's cross-attention over the source tokens, as shades (one TEXT, greedy).")
+    var alignment = false
+    @Option(help: "With --alignment: the decoder layer whose cross-attention is shown, 1-based (default: the last).")
+    var layer: Int?
+    @Option(help: "With --alignment: one head, 1-based (default: the mean over the heads).")
+    var head: Int?
     @Argument(help: "The text to translate, or - for stdin's lines.")
     var text: String?
 
     func validate() throws {
         guard beam >= 1 && beam <= 64 else { throw ValidationError("--beam must be in 1...64 (got \(beam))") }
+        if alignment {
+            guard let text, text != "-" else { throw ValidationError("--alignment maps one sentence: give it as TEXT") }
+            guard beam == 1 else { throw ValidationError("--alignment follows greedy decoding; leave out --beam") }
+        } else if layer != nil || head != nil {
+            throw ValidationError("--layer and --head choose what --alignment shows")
+        }
         guard lengthPenalty.isFinite && lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0 (got \(lengthPenalty))") }
     }
 
@@ -90,6 +103,7 @@ struct TranslateCommand: ParsableCommand {
             }
             sources.append(ids)
         }
+        if alignment { return try printAlignment(loaded, source: sources[0]) }
         let nonEmpty = sources.indices.filter { !sources[$0].isEmpty }
         var outputs = [String](repeating: "", count: lines.count)
         let translations: [[Int32]]
@@ -104,6 +118,32 @@ struct TranslateCommand: ParsableCommand {
         }
         for (i, ids) in zip(nonEmpty, translations) { outputs[i] = try loaded.tokenizer.decode(ids.map(Int.init)) }
         try Stdout.write(outputs.map { $0 + "\n" }.joined())
+    }
+
+    /// Greedy decoding of one sentence that keeps, at every step, the chosen layer's
+    /// cross-attention of the token being produced; prints the translation, then the map.
+    private func printAlignment(_ loaded: TranslationModel, source: [Int32]) throws {
+        let c = loaded.model.config
+        let L = (layer ?? c.decoderLayers) - 1
+        guard (0..<c.decoderLayers).contains(L) else { throw UsageError(description: "--layer must be in 1...\(c.decoderLayers) (got \(layer!))") }
+        if let head, !(1...c.heads).contains(head) { throw UsageError(description: "--head must be in 1...\(c.heads) (got \(head))") }
+        guard !source.isEmpty else { return try Stdout.write("\n") }
+        let S = source.count
+        var rows: [[Float]] = []
+        let output = try loaded.model.greedy(sources: [source], maxLength: TranslationEvaluation.maxLength(sourceTokens: S, config: c)) { _, decoder in
+            let heads = decoder.crossAttention(layer: L, row: 0)  // H rows of S
+            if let head {
+                rows.append(Array(heads[((head - 1) * S)..<(head * S)]))
+            } else {
+                rows.append((0..<S).map { j in (0..<c.heads).reduce(Float(0)) { $0 + heads[$1 * S + j] } / Float(c.heads) })
+            }
+        }
+        // Step t's attention is that of the query producing output token t; the step that
+        // produced the end of sentence has no token to label.
+        let piece = { (id: Int32) in String(decoding: (try? loaded.tokenizer.bytes(of: Int(id))) ?? [], as: UTF8.self) }
+        let map = AlignmentMap(source: source.map(piece), target: output[0].map(piece), weights: Array(rows.prefix(output[0].count).joined()))
+        let which = head.map { "head \($0)/\(c.heads)" } ?? "mean of \(c.heads) heads"
+        try Stdout.write(try loaded.tokenizer.decode(output[0].map(Int.init)) + "\n\ncross-attention, layer \(L + 1)/\(c.decoderLayers), \(which)\n" + map.text(ascii: false))
     }
 
     /// stdin's lines (a last line without a newline counts; "\r\n" is one line break).

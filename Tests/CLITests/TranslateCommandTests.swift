@@ -43,6 +43,36 @@ import Testing
         #expect(one.stdout.hasSuffix("\n") && one.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == 2)
     }
 
+    /// `--alignment`: the translation, a title, then a grid with one row per target token and a
+    /// column per source token (the tiny model has 2 heads over 1 decoder layer).
+    @Test func alignmentPrintsTheTranslationThenOneRowPerTargetToken() throws {
+        let model = try Self.trained() + "/model.safetensors"
+        let plain = try CLI.run(["translate", "--model", model, "I have a dog."])
+        for extra in [[], ["--head", "2"], ["--layer", "1", "--head", "1"]] {
+            let r = try CLI.run(["translate", "--model", model, "--alignment", "I have a dog."] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(lines[0] + "\n" == plain.stdout, "the same greedy translation")
+            #expect(lines[2] == "cross-attention, layer 1/1, " + (extra.isEmpty ? "mean of 2 heads" : "head \(extra.last!)/2"))
+            #expect(lines[3].hasPrefix("source  1 \""))
+            let sourceTokens = lines[3].components(separatedBy: "  ").count - 1
+            #expect(lines[4].split(separator: " ").last == Substring("\(sourceTokens)"), "\(lines[4])")
+            // One row per target token: at least one, each starting with the token quoted.
+            let rows = lines.dropFirst(5).filter { !$0.isEmpty }
+            #expect(!rows.isEmpty && rows.allSatisfy { $0.hasPrefix("\"") })
+        }
+        for (args, message) in [
+            (["--alignment", "-"], "--alignment maps one sentence: give it as TEXT"),
+            (["--alignment", "--beam", "2", "x"], "--alignment follows greedy decoding; leave out --beam"),
+            (["--head", "1", "x"], "--layer and --head choose what --alignment shows"),
+            (["--alignment", "--layer", "2", "x"], "--layer must be in 1...1 (got 2)"),
+            (["--alignment", "--head", "3", "x"], "--head must be in 1...2 (got 3)"),
+        ] {
+            let r = try CLI.run(["translate", "--model", model] + args)
+            #expect(r.status == 64 && r.stderr.contains(message) && r.stdout.isEmpty, "\(args): \(r.stderr)")
+        }
+    }
+
     @Test func aLineLongerThanTheContextExits65NamingItAndPrintsNothing() throws {
         let model = try Self.trained(steps: 1) + "/model.safetensors"
         let long = Array(repeating: "cat", count: 40).joined(separator: " ")
