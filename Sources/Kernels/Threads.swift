@@ -20,8 +20,12 @@ public enum Threads {
     }()
 
     /// Chooses OpenBLAS's kernels for this CPU (unless `OPENBLAS_CORETYPE` is set) and applies
-    /// `count` to it. Idempotent; every BLAS-calling kernel calls it first.
-    public static func configure() { _ = configured }
+    /// `count` to it, and tells attnchat's pool that OpenBLAS is in use (its idle workers stop
+    /// spinning for a while). Every BLAS-calling kernel calls it first.
+    public static func configure() {
+        _ = configured
+        WorkerPool.noteBLASCall()
+    }
 
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"), which `OPENBLAS_CORETYPE` can force.
     public static var blasCoreName: String {

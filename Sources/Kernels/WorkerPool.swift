@@ -18,8 +18,21 @@ import Synchronization
 /// own thread instead of waiting, so concurrent callers never deadlock and never wait on each other.
 @usableFromInline
 final class WorkerPool: @unchecked Sendable {
-    /// How long an idle worker spins before it parks.
+    /// How long an idle worker spins before it parks — unless OpenBLAS ran within
+    /// `blasQuietNanoseconds` (see `noteBLASCall`).
     static let spinNanoseconds = 50_000
+
+    /// A worker does not spin while OpenBLAS is being used — a prompt's or a training step's
+    /// GEMMs come every few hundred microseconds there, and a worker spinning beside them takes
+    /// a core from OpenBLAS's threads (training lost 7%, prefill up to a third). Decoding calls
+    /// no BLAS, so its workers spin and catch the next kernel of the token without a wake-up.
+    static let blasQuietNanoseconds = 2_000_000
+
+    /// When `Threads.configure()` last ran before a BLAS call, in `now()` nanoseconds.
+    private static let lastBLASCall = Atomic<Int>(0)
+
+    /// Called before every OpenBLAS call (by `Threads.configure()`).
+    static func noteBLASCall() { lastBLASCall.store(now(), ordering: .relaxed) }
 
     /// The pool `parallelFor` uses: `Threads.count - 1` workers, created on first use.
     @usableFromInline
@@ -174,15 +187,21 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Spins, then parks, until `signal` carries a generation other than `seen`.
+    /// Spins, then parks, until `signal` carries a generation other than `seen`. No spin while
+    /// OpenBLAS is in use, and a spin ends early when a BLAS call starts.
     private func nextSignal(after seen: Int) -> Int {
-        let deadline = Self.now() + Self.spinNanoseconds
+        let start = Self.now()
+        let deadline = start + Self.spinNanoseconds
+        let blasIdle = { (now: Int) in Self.lastBLASCall.load(ordering: .relaxed) < min(start, now - Self.blasQuietNanoseconds) }
         var spins = 0
-        while true {
+        while blasIdle(start) {
             let word = signal.load(ordering: .acquiring)
             if word >> 16 != seen { return word }
             spins += 1
-            if spins & 63 == 0, Self.now() > deadline { break }
+            if spins & 63 == 0 {
+                let now = Self.now()
+                if now > deadline || !blasIdle(now) { break }
+            }
         }
         pthread_mutex_lock(mutex)
         sleepers += 1
