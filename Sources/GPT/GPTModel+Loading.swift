@@ -221,6 +221,9 @@ extension GPTModel {
 
     /// Reads the config attnchat stores in `__metadata__`.
     static func attnchatConfig(metadata: [String: String], path: String) throws(GPTError) -> GPTConfig {
+        if let format = metadata[formatKey], format.hasPrefix("attnchat-seq2seq") {
+            throw .badConfig(path: path, reason: "is an encoder–decoder translation model (format \(format)), not a chat model: use attnchat translate or eval")
+        }
         guard metadata[formatKey] == formatName, let versionText = metadata[versionKey], let configText = metadata[configKey] else {
             throw .badConfig(path: path, reason: "no attnchat config in __metadata__ (a Hugging Face checkpoint is loaded from its directory, with config.json)")
         }

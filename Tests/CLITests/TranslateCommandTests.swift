@@ -73,6 +73,16 @@ import Testing
         }
     }
 
+    /// The chat commands name what the file is instead of "no attnchat config".
+    @Test func aTranslationModelGivenToTheChatCommandsIsNamedAsSuch() throws {
+        let model = try Self.trained() + "/model.safetensors"
+        for command in [["info"], ["generate", "--prompt", "hi"], ["chat", "--no-tui"]] {
+            let r = try CLI.run(command + ["--model", model], stdin: "")
+            #expect(r.status == 65, "\(command)")
+            #expect(r.stderr == "attnchat: \(model): is an encoder–decoder translation model (format attnchat-seq2seq), not a chat model: use attnchat translate or eval\n", "\(r.stderr)")
+        }
+    }
+
     @Test func aLineLongerThanTheContextExits65NamingItAndPrintsNothing() throws {
         let model = try Self.trained(steps: 1) + "/model.safetensors"
         let long = Array(repeating: "cat", count: 40).joined(separator: " ")
