@@ -198,8 +198,7 @@ public func packedMatrixVector(
         case .f32: rowDots(F32Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
         case .f16: rowDots(F16Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
         case .bf16: rowDots(BF16Elements.self, out: out, matrix: matrix, x: x, bias: bias, rows: rows)
-        case .q8: q8RowDots(out: out, matrix: matrix, x: x, bias: bias, rows: rows)
-        case .q4: q4RowDots(out: out, matrix: matrix, x: x, bias: bias, rows: rows)
+        case .q8, .q4: quantizedRowDots(out: out, matrix: matrix, x: x, bias: bias, rows: rows)
         }
     }
 }
@@ -234,44 +233,23 @@ private func rowDots<E: FloatElements>(
     }
 }
 
-/// `packedMatrixVector` over `rows` for q8: per block of 32, the dot of the raw Int8 values with
-/// x, then times the block's scale (one multiply-add per 32 elements instead of one per element).
-private func q8RowDots(
+/// `packedMatrixVector` over `rows` for q8 and q4: per block of 32, the dot of the raw integers
+/// with x (`block`), then times the block's scale — one multiply-add per 32 elements instead of
+/// one per element. Two blocks per step into two accumulators, so consecutive scale multiply-adds
+/// overlap. A q8 block is 32 bytes, a q4 block 16 (low nibbles elements 0–15, high 16–31).
+@inline(__always)
+private func quantizedRowDots(
     out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, rows: Range<Int>
 ) {
     let n = matrix.columns, blocks = n / PackedMatrix.blockSize
+    let q4 = matrix.format == .q4
+    let rowBytes = q4 ? n / 2 : n
     for r in rows {
-        let w = matrix.elements + r * n, scales = matrix.scales! + r * blocks
+        let w = matrix.elements + r * rowBytes, scales = matrix.scales! + r * blocks
         @inline(__always) func block(_ b: Int) -> FloatVector {
             let j = b * PackedMatrix.blockSize
-            return (q8Vector(w, j) * x.vector(at: j)).addingProduct(q8Vector(w, j + 16), x.vector(at: j + 16))
-        }
-        // Two blocks per step into two accumulators, so consecutive scale multiply-adds overlap.
-        var a0 = FloatVector(), a1 = FloatVector()
-        var b = 0
-        while b + 2 <= blocks {
-            a0.addProduct(block(b), FloatVector(repeating: scales[b]))
-            a1.addProduct(block(b + 1), FloatVector(repeating: scales[b + 1]))
-            b += 2
-        }
-        if b < blocks { a0.addProduct(block(b), FloatVector(repeating: scales[b])) }
-        out[r] = horizontalSum(a0 + a1) + (bias?[r] ?? 0)
-    }
-}
-
-/// `packedMatrixVector` over `rows` for q4: as q8, per block of 32 the dot of the codes with x, then
-/// times the block's scale; a block is 16 bytes.
-private func q4RowDots(
-    out: UnsafeMutablePointer<Float>, matrix: PackedMatrix, x: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>?, rows: Range<Int>
-) {
-    let n = matrix.columns, blocks = n / PackedMatrix.blockSize
-    for r in rows {
-        let w = matrix.elements + r * (n / 2), scales = matrix.scales! + r * blocks
-        @inline(__always) func block(_ b: Int) -> FloatVector {
-            let (low, high) = q4Vectors(w, b * 16)
-            let j = b * PackedMatrix.blockSize
+            let (low, high) = q4 ? q4Vectors(w, b * 16) : (q8Vector(w, j), q8Vector(w, j + 16))
             return (low * x.vector(at: j)).addingProduct(high, x.vector(at: j + 16))
         }
         var a0 = FloatVector(), a1 = FloatVector()

@@ -75,14 +75,7 @@ extension TrainCommand {
         let trainsVocabulary = vocab == nil && !resume
         var outputs = [checkpointPath, modelPath]
         if trainsVocabulary { outputs += BPETokenizer.fileNames.map { output + "/" + $0 } }
-        if resume {
-            guard FileManager.default.fileExists(atPath: checkpointPath) else { throw TrainingError.noCheckpoint(path: checkpointPath) }
-            try checkOutputs(outputs, existing: .replace)
-        } else {
-            try checkOutputs(outputs, in: output, existing: overwritePolicy(force: force, hint: "--resume continues that run; --force starts a new one over it"))
-        }
-        try AtomicFile.claimDirectory(output)
-        _ = outputs.flatMap { AtomicFile.removeStaleTemporaryFiles(for: $0) }
+        try prepareRunDirectory(outputs: outputs, checkpoint: checkpointPath)
 
         let tokenizer: BPETokenizer
         if let vocab {

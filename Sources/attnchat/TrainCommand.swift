@@ -148,20 +148,7 @@ struct TrainCommand: ParsableCommand {
 
         let checkpointPath = output + "/checkpoint.safetensors"
         let outputs = [checkpointPath, output + "/model.safetensors"]
-        if resume {
-            // The checkpoint must be there; the outputs must be files the run may rewrite.
-            guard FileManager.default.fileExists(atPath: checkpointPath) else { throw TrainingError.noCheckpoint(path: checkpointPath) }
-            try checkOutputs(outputs, existing: .replace)
-        } else {
-            // Another run's checkpoint is never overwritten by accident: --resume or --force says which.
-            try checkOutputs(outputs, in: output, existing: overwritePolicy(force: force, hint: "--resume continues that run; --force starts a new one over it"))
-        }
-        // The checks above ran before the run; the claim keeps a second run from starting into
-        // the same directory until this one ends.
-        try AtomicFile.claimDirectory(output)
-        // Temporary files of runs killed mid-checkpoint (kill -9 leaves one per kill).
-        let stale = outputs.flatMap { AtomicFile.removeStaleTemporaryFiles(for: $0) }
-        if !stale.isEmpty { note("removed \(stale.count) temporary file\(stale.count == 1 ? "" : "s") left by killed runs in \(output)") }
+        try prepareRunDirectory(outputs: outputs, checkpoint: checkpointPath)
         var model: GPTModel
         var optimizer: AdamW?
         var settings = RunSettings()
@@ -404,3 +391,24 @@ final class TrainingProgressBar {
 }
 
 private func note(_ text: String) { printError(text) }
+
+extension TrainCommand {
+    /// Checks a run's outputs before any work, claims the output directory and clears what killed
+    /// runs left there — for the chat model's runs and the translation runs alike.
+    func prepareRunDirectory(outputs: [String], checkpoint checkpointPath: String) throws {
+        if resume {
+            // The checkpoint must be there; the outputs must be files the run may rewrite.
+            guard FileManager.default.fileExists(atPath: checkpointPath) else { throw TrainingError.noCheckpoint(path: checkpointPath) }
+            try checkOutputs(outputs, existing: .replace)
+        } else {
+            // Another run's checkpoint is never overwritten by accident: --resume or --force says which.
+            try checkOutputs(outputs, in: output, existing: overwritePolicy(force: force, hint: "--resume continues that run; --force starts a new one over it"))
+        }
+        // The checks above ran before the run; the claim keeps a second run from starting into
+        // the same directory until this one ends.
+        try AtomicFile.claimDirectory(output)
+        // Temporary files of runs killed mid-checkpoint (kill -9 leaves one per kill).
+        let stale = outputs.flatMap { AtomicFile.removeStaleTemporaryFiles(for: $0) }
+        if !stale.isEmpty { note("removed \(stale.count) temporary file\(stale.count == 1 ? "" : "s") left by killed runs in \(output)") }
+    }
+}
