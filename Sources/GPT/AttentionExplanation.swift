@@ -9,22 +9,24 @@ public struct AttentionExplanation: Sendable, Equatable {
     public let keyValueHead: Int
     /// The query's position.
     public let position: Int
-    /// Tokens in the prompt; positions `position+1..<tokenCount` are the ones the mask removes.
+    /// Tokens the keys come from (the prompt); positions `keys.count..<tokenCount` are the ones
+    /// the causal mask removes (none for an encoder's or a cross-attention's query).
     public let tokenCount: Int
     /// (hs): the head's query at `position`, after rotary positions if the model uses them.
     public let query: [Float]
-    /// (position + 1, hs): the head's key and value of every visible position.
+    /// (visible, hs): the head's key and value of every visible position — position + 1 of them
+    /// under a causal mask, every one for an encoder's or a cross-attention's query.
     public let keys: [[Float]]
     public let values: [[Float]]
-    /// (position + 1): q·k for every visible key.
+    /// (visible): q·k for every visible key.
     public let scores: [Float]
     /// 1/√hs.
     public let scale: Float
-    /// (position + 1): scores · scale.
+    /// (visible): scores · scale.
     public let scaled: [Float]
     /// The positions the causal mask removes (score −∞, weight exactly 0): every later one.
-    public var maskedPositions: Range<Int> { (position + 1)..<tokenCount }
-    /// (position + 1): softmax of `scaled`, computed here step by step.
+    public var maskedPositions: Range<Int> { keys.count..<tokenCount }
+    /// (visible): softmax of `scaled`, computed here step by step.
     public let weights: [Float]
     /// (hs): the head's output as the model computed it during the forward — the weighted sum
     /// of `values` by the model's own attention weights.
@@ -47,6 +49,23 @@ public struct AttentionExplanation: Sendable, Equatable {
         self.scaled = scaled
         self.weights = weights
         self.output = output
+    }
+
+    /// The explanation of a query against its visible `keys`: scores, scaling and softmax
+    /// recomputed here step by step (in Double), `output` as the forward computed it.
+    public init(
+        layer: Int, head: Int, position: Int, tokenCount: Int, query: [Float], keys: [[Float]], values: [[Float]], output: [Float],
+        keyValueHead: Int? = nil
+    ) {
+        let scale = 1 / Float(query.count).squareRoot()
+        let scores = keys.map { k in Float(zip(query, k).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) }
+        let scaled = scores.map { $0 * scale }
+        let top = Double(scaled.max()!)
+        let exps = scaled.map { exp(Double($0) - top) }
+        let total = exps.reduce(0, +)
+        self.init(
+            layer: layer, head: head, position: position, tokenCount: tokenCount, query: query, keys: keys, values: values,
+            scores: scores, scale: scale, scaled: scaled, weights: exps.map { Float($0 / total) }, output: output, keyValueHead: keyValueHead)
     }
 }
 
@@ -106,15 +125,8 @@ extension GPTState {
         let visible = 0...position
         let keyRows = visible.map { j in Array(UnsafeBufferPointer(start: layerKeys + j * K + kvHead * hs, count: hs)) }
         let valueRows = visible.map { j in Array(UnsafeBufferPointer(start: layerValues + j * K + kvHead * hs, count: hs)) }
-        let scale = 1 / Float(hs).squareRoot()
-        let scores = keyRows.map { k in Float(zip(query, k).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) }
-        let scaled = scores.map { $0 * scale }
-        let top = Double(scaled.max()!)
-        let exps = scaled.map { exp(Double($0) - top) }
-        let total = exps.reduce(0, +)
         return AttentionExplanation(
-            layer: layer, head: head, position: position, tokenCount: tokens.count, query: query, keys: keyRows,
-            values: valueRows, scores: scores, scale: scale, scaled: scaled, weights: exps.map { Float($0 / total) },
+            layer: layer, head: head, position: position, tokenCount: tokens.count, query: query, keys: keyRows, values: valueRows,
             output: Array(probe.mergedRows[layer][(head * hs)..<((head + 1) * hs)]), keyValueHead: kvHead)
     }
 }

@@ -23,10 +23,38 @@ public enum Quantization: String, Sendable, CaseIterable {
 
     /// The name `export --dtype` uses.
     public var dtypeName: String { self == .q8 ? "Q8" : "Q4" }
-    var format: PackedMatrix.Format { self == .q8 ? .q8 : .q4 }
-    var elementDType: DType { self == .q8 ? .I8 : .U8 }
+    /// The kernels' name for this layout.
+    public var format: PackedMatrix.Format { self == .q8 ? .q8 : .q4 }
+    /// The dtype of the elements' tensor.
+    public var elementDType: DType { self == .q8 ? .I8 : .U8 }
     /// The stored shape of an (out, in) matrix's elements.
-    func elementShape(rows: Int, columns: Int) -> [Int] { self == .q8 ? [rows, columns] : [rows, columns / 2] }
+    public func elementShape(rows: Int, columns: Int) -> [Int] { self == .q8 ? [rows, columns] : [rows, columns / 2] }
+
+    /// The two tensors a quantized file stores for the (rows, columns) row-major matrix
+    /// `values`: its elements under `name` and their scales under `<name>_scale`.
+    /// columns must be a multiple of 32.
+    public func tensors(name: String, values: [Float], rows: Int, columns: Int) -> [SafetensorsWriter.Tensor] {
+        let shape = elementShape(rows: rows, columns: columns)
+        var elements = [UInt8](repeating: 0, count: shape[0] * shape[1])
+        var scales = [Float](repeating: 0, count: rows * columns / PackedMatrix.blockSize)
+        values.withUnsafeBufferPointer { v in
+            elements.withUnsafeMutableBufferPointer { e in
+                scales.withUnsafeMutableBufferPointer { sc in
+                    switch self {
+                    case .q8:
+                        let signed = UnsafeMutableRawPointer(e.baseAddress!).assumingMemoryBound(to: Int8.self)
+                        quantizeQ8(v.baseAddress!, rows: rows, columns: columns, elements: signed, scales: sc.baseAddress!)
+                    case .q4:
+                        quantizeQ4(v.baseAddress!, rows: rows, columns: columns, elements: e.baseAddress!, scales: sc.baseAddress!)
+                    }
+                }
+            }
+        }
+        return [
+            SafetensorsWriter.Tensor(name: name, dtype: elementDType, shape: shape, bytes: elements),
+            SafetensorsWriter.Tensor(name: GPTModel.scaleName(name), shape: [rows, columns / PackedMatrix.blockSize], floats: scales),
+        ]
+    }
 }
 
 extension GPTModel {

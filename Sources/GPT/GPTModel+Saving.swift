@@ -103,24 +103,7 @@ extension GPTModel {
                 for i in 0..<columns { for o in 0..<rows { transposed[o * columns + i] = values[i * rows + o] } }
                 values = transposed
             }
-            let shape = scheme.elementShape(rows: rows, columns: columns)
-            var elements = [UInt8](repeating: 0, count: shape[0] * shape[1])
-            var scales = [Float](repeating: 0, count: rows * columns / PackedMatrix.blockSize)
-            values.withUnsafeBufferPointer { v in
-                elements.withUnsafeMutableBufferPointer { e in
-                    scales.withUnsafeMutableBufferPointer { sc in
-                        switch scheme {
-                        case .q8:
-                            let signed = UnsafeMutableRawPointer(e.baseAddress!).assumingMemoryBound(to: Int8.self)
-                            quantizeQ8(v.baseAddress!, rows: rows, columns: columns, elements: signed, scales: sc.baseAddress!)
-                        case .q4:
-                            quantizeQ4(v.baseAddress!, rows: rows, columns: columns, elements: e.baseAddress!, scales: sc.baseAddress!)
-                        }
-                    }
-                }
-            }
-            tensors.append(SafetensorsWriter.Tensor(name: t.name, dtype: scheme.elementDType, shape: shape, bytes: elements))
-            tensors.append(SafetensorsWriter.Tensor(name: Self.scaleName(t.name), shape: [rows, columns / PackedMatrix.blockSize], floats: scales))
+            tensors += scheme.tensors(name: t.name, values: values, rows: rows, columns: columns)
         }
         do {
             try SafetensorsWriter.write(to: path, tensors: tensors, metadata: metadata, existing: existing)

@@ -1,6 +1,7 @@
 import FileIO
 import GPT
 import JSON
+import Kernels
 import Safetensors
 
 // attnchat's encoder–decoder files: one safetensors file, the tensors under the names of
@@ -8,6 +9,13 @@ import Safetensors
 //   format         "attnchat-seq2seq" (a GPT file says "attnchat-gpt": `format` tells the kinds apart)
 //   format_version "1"
 //   config         the config as JSON (`Seq2SeqConfig.jsonObject`), every field required, no others
+//   quantization   only in a quantized file: a `Quantization` scheme, as in a GPT file. The
+//                  token embedding (a (V, C) table, rows as they are) and every projection
+//                  (stored (out, in), like `nn.Linear`, so a block of 32 runs along one output's
+//                  inputs) whose inputs are a multiple of 32 are quantized, each with its
+//                  `<name>_scale`; norms, biases and learned positions stay F32. Loading widens
+//                  them back to F32: the decoder's kernels are F32 (a quantized file is how the
+//                  binary carries its default model in a third of the bytes).
 // Extra metadata keys (a training checkpoint's step, a tokenizer hash) are the caller's.
 
 extension Seq2SeqConfig {
@@ -112,6 +120,42 @@ extension Seq2SeqModel {
         }
     }
 
+    /// Writes the model with its matrices quantized under `scheme` (see the file comment), atomically.
+    /// - Throws: `Seq2SeqError.file` with the writer's message and exit code (73 refused, 74 failed).
+    public func saveQuantized(to path: String, scheme: Quantization, metadata: [String: String] = [:], existing: AtomicFile.Existing) throws(Seq2SeqError) {
+        var meta = fileMetadata(extra: metadata)
+        meta[GPTModel.quantizationKey] = scheme.rawValue
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for t in weights.tensors {
+            var values = weights.withTensor(t) { Array($0) }
+            guard let matrix = Self.quantizedMatrix(t) else {
+                tensors.append(SafetensorsWriter.Tensor(name: t.name, shape: t.shape, floats: values))
+                continue
+            }
+            let (rows, columns) = (matrix.rows, matrix.columns)
+            if matrix.transposed {
+                let source = values
+                for i in 0..<columns { for o in 0..<rows { values[o * columns + i] = source[i * rows + o] } }
+            }
+            tensors += scheme.tensors(name: t.name, values: values, rows: rows, columns: columns)
+        }
+        do {
+            try SafetensorsWriter.write(to: path, tensors: tensors, metadata: meta, existing: existing)
+        } catch {
+            throw .file(message: error.description, exitCode: error.exitCode)
+        }
+    }
+
+    /// How a quantized file stores tensor `t`: as a (rows, columns) matrix, `transposed` from
+    /// the weights' (in, out); nil for a tensor kept F32.
+    static func quantizedMatrix(_ t: Seq2SeqWeights.Tensor) -> (rows: Int, columns: Int, transposed: Bool)? {
+        guard t.shape.count == 2, !t.name.hasSuffix("wpe.weight") else { return nil }
+        let isTable = t.name == "embed.weight"
+        let (rows, columns) = isTable ? (t.shape[0], t.shape[1]) : (t.shape[1], t.shape[0])
+        guard columns % PackedMatrix.blockSize == 0 else { return nil }
+        return (rows, columns, !isTable)
+    }
+
     /// Whether `metadata` is an attnchat-seq2seq file's (as opposed to a GPT's).
     public static func isSeq2Seq(metadata: [String: String]) -> Bool { metadata[formatKey] == formatName }
 
@@ -151,26 +195,84 @@ extension Seq2SeqModel {
             throw .badFile(path: path, reason: "\(error)")
         }
         let config = try Seq2SeqConfig(json: json, path: path)
+        var scheme: Quantization?
+        if let name = meta[GPTModel.quantizationKey] {
+            guard let known = Quantization(rawValue: name) else {
+                let names = Quantization.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw .badFile(path: path, reason: "__metadata__ \(GPTModel.quantizationKey) \"\(name)\" is not known (expected \(names))")
+            }
+            scheme = known
+        }
         let layout = Seq2SeqWeights.Layout(config: config)
         var expected: [String: [Int]] = [:]
-        for t in layout.tensors { expected[t.name] = t.shape }
+        var quantized: [String: (rows: Int, columns: Int, transposed: Bool)] = [:]
+        for t in layout.tensors {
+            if let scheme, let matrix = quantizedMatrix(t) {
+                quantized[t.name] = matrix
+                expected[t.name] = scheme.elementShape(rows: matrix.rows, columns: matrix.columns)
+                expected[GPTModel.scaleName(t.name)] = [matrix.rows, matrix.columns / PackedMatrix.blockSize]
+            } else {
+                expected[t.name] = t.shape
+            }
+        }
         do throws(SafetensorsError) {
             try file.checkTensors(expected, allowExtra: { ignoring.contains($0) })
-            for t in layout.tensors where !file[t.name]!.dtype.isFloatConvertible {
-                throw SafetensorsError.notConvertibleToFloat(path: path, tensor: t.name, dtype: file[t.name]!.dtype)
+            for name in expected.keys.sorted() where quantized[name] == nil && !file[name]!.dtype.isFloatConvertible {
+                throw SafetensorsError.notConvertibleToFloat(path: path, tensor: name, dtype: file[name]!.dtype)
             }
         } catch {
             throw .file(message: error.description, exitCode: error.exitCode)
         }
         let weights = Seq2SeqWeights(config: config)
         for t in weights.tensors {
+            let buffer = weights.withMutableTensor(t) { $0 }
+            if let scheme, let matrix = quantized[t.name] {
+                try widen(file: file, tensor: t.name, scheme: scheme, matrix: matrix, into: buffer)
+                continue
+            }
             do throws(SafetensorsError) {
-                let buffer = weights.withMutableTensor(t) { $0 }
                 try file.copyFloats(t.name, into: buffer)
             } catch {
                 throw .file(message: error.description, exitCode: error.exitCode)
             }
         }
         return Seq2SeqModel(weights: weights)
+    }
+
+    /// Widens the quantized matrix `name` of `file` into `buffer`, in the weights' layout.
+    private static func widen(
+        file: SafetensorsFile, tensor name: String, scheme: Quantization, matrix: (rows: Int, columns: Int, transposed: Bool),
+        into buffer: UnsafeMutableBufferPointer<Float>
+    ) throws(Seq2SeqError) {
+        let (rows, columns) = (matrix.rows, matrix.columns)
+        let info = file[name]!
+        guard info.dtype == scheme.elementDType else {
+            throw .badFile(path: file.path, reason: "tensor \(name) is \(info.dtype.rawValue); a \(scheme.rawValue) file stores \(scheme.elementDType.rawValue)")
+        }
+        let scales: [Float]
+        // `floats` refuses a non-finite scale, naming it: the widened weights are finite.
+        do { scales = try file.floats(GPTModel.scaleName(name)) } catch { throw .file(message: error.description, exitCode: error.exitCode) }
+        var row = [Float](repeating: 0, count: columns)
+        do {
+            try file.withRawBytes(of: name) { raw in
+                scales.withUnsafeBufferPointer { s in
+                    let packed = PackedMatrix(format: scheme.format, rows: rows, columns: columns, elements: raw.baseAddress!, scales: s.baseAddress!)
+                    row.withUnsafeMutableBufferPointer { r in
+                        for o in 0..<rows {
+                            dequantizeRow(packed, row: o, into: r.baseAddress!)
+                            if matrix.transposed {
+                                for i in 0..<columns { buffer[i * rows + o] = r[i] }
+                            } else {
+                                for i in 0..<columns { buffer[o * columns + i] = r[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        } catch let error as SafetensorsError {
+            throw .file(message: error.description, exitCode: error.exitCode)
+        } catch {
+            throw .badFile(path: file.path, reason: "\(name): \(error)")
+        }
     }
 }

@@ -105,8 +105,8 @@ public final class Seq2SeqTrainingPass {
     /// Streams entering each encoder block, (B·S, C); the last is the stream after the last block.
     private let encoderStreams: [UnsafeMutablePointer<Float>]
     private let decoderStreams: [UnsafeMutablePointer<Float>]
-    private let encoderLayers: [EncoderBlock.Activations]
-    private let decoderLayers: [DecoderLayer]
+    let encoderLayers: [EncoderBlock.Activations]
+    let decoderLayers: [DecoderLayer]
     /// (B·S, C): the encoder's output (after its final norm under pre-norm).
     private let memory: UnsafeMutablePointer<Float>
     private let memoryStatistics: Norm.Statistics

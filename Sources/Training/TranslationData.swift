@@ -176,15 +176,26 @@ public enum TranslationEvaluation {
         return outputs
     }
 
-    /// Corpus BLEU of greedy translations of `groups` (one hypothesis per distinct source,
-    /// every target of it a reference). A source that does not fit the context is translated
-    /// from its first contextLength tokens (its score then counts against the model).
-    public static func bleu(model: Seq2SeqModel, groups: [ReferenceGroup], tokenizer: BPETokenizer) throws(Seq2SeqError) -> BLEU.Score {
+    /// Corpus BLEU of the translations of `groups` (one hypothesis per distinct source,
+    /// every target of it a reference): greedy, batched, or with `beam` > 1 beam search one
+    /// sentence at a time. A source that does not fit the context is translated from its first
+    /// contextLength tokens (its score then counts against the model).
+    public static func bleu(
+        model: Seq2SeqModel, groups: [ReferenceGroup], tokenizer: BPETokenizer, beam: Int = 1, lengthPenalty: Float = 1
+    ) throws(Seq2SeqError) -> BLEU.Score {
+        let c = model.config
         let sources = groups.map { group -> [Int32] in
             let ids = tokenizer.encode(group.source).map(Int32.init)
-            return ids.isEmpty ? [model.config.endID] : Array(ids.prefix(model.config.contextLength))
+            return ids.isEmpty ? [c.endID] : Array(ids.prefix(c.contextLength))
         }
-        let translations = try greedy(model: model, sources: sources)
+        let translations: [[Int32]]
+        if beam > 1 {
+            translations = try sources.map { source throws(Seq2SeqError) in
+                try model.beamSearch(source: source, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength(sourceTokens: source.count, config: c))
+            }
+        } else {
+            translations = try greedy(model: model, sources: sources)
+        }
         let hypotheses = translations.map { (try? tokenizer.decode($0.map(Int.init))) ?? "" }
         return BLEU.corpusScore(zip(hypotheses, groups).map { ($0, $1.references) })
     }

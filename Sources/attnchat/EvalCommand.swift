@@ -20,10 +20,20 @@ struct EvalCommand: ParsableCommand {
     var vocab: String?
     @Flag(help: "Print one JSON object.")
     var json = false
+    @Option(help: "A translation model: the beam width of the BLEU translations; 1 is greedy (default 1).")
+    var beam = 1
+    @Option(name: .customLong("length-penalty"), help: "A translation model with --beam: the GNMT length penalty α (default 1).")
+    var lengthPenalty: Float = 1
+
+    func validate() throws {
+        guard beam >= 1 && beam <= 64 else { throw ValidationError("--beam must be in 1...64 (got \(beam))") }
+        guard lengthPenalty.isFinite && lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0 (got \(lengthPenalty))") }
+    }
 
     func run() throws {
         // An encoder–decoder file says so in its `format`; everything else is a GPT.
         if !modelOptions.isDefault, TranslationModel.isTranslationModel(path: modelOptions.model) { return try runTranslation() }
+        guard beam == 1 else { throw UsageError(description: "--beam measures a translation model's BLEU; \(modelOptions.model) is a GPT") }
         let (model, _) = try modelOptions.load()
         let tokenizer = try loadTokenizer(vocab: vocab, modelPath: modelOptions.isDefault ? nil : modelOptions.model)
         try checkVocabulary(tokenizer, fits: model)

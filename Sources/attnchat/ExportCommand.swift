@@ -3,6 +3,7 @@ import FileIO
 import FoundationEssentials
 import GPT
 import Safetensors
+import Seq2Seq
 import Tokenizer
 
 /// `attnchat export`: write a model in another dtype, or as a Hugging Face GPT-2 directory that
@@ -32,6 +33,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if TranslationModel.isTranslationModel(path: modelOptions.model) { return try exportTranslation() }
         let (model, _) = try modelOptions.load()
         let existing = overwritePolicy(force: force)
         if let quantization {
@@ -51,5 +53,22 @@ struct ExportCommand: ParsableCommand {
             try model.save(to: output, dtype: type, existing: existing)
         }
         printError("wrote \(output)")
+    }
+
+    /// An encoder–decoder is written as an attnchat-seq2seq file (F32, F16, Q8 or Q4), keeping
+    /// its metadata (tokenizer hash, languages). Its tokenizer is not copied: `translate` finds
+    /// it beside the model file or through --vocab.
+    private func exportTranslation() throws {
+        let type = dtype.uppercased()
+        guard !huggingFace else { throw UsageError(description: "--hugging-face writes GPT-2 directories; \(modelOptions.model) is an encoder–decoder") }
+        guard type != "BF16" else { throw UsageError(description: "--dtype BF16: encoder–decoder files are F32, F16, Q8 or Q4") }
+        let loaded = try TranslationModel(path: modelOptions.model, vocab: vocab)
+        let existing = overwritePolicy(force: force)
+        if let quantization {
+            try loaded.model.saveQuantized(to: output, scheme: quantization, metadata: loaded.extraMetadata, existing: existing)
+        } else {
+            try loaded.model.save(to: output, dtype: DType(rawValue: type)!, metadata: loaded.extraMetadata, existing: existing)
+        }
+        printError("wrote \(output) (its tokenizer: vocab.json and merges.txt beside it, or --vocab DIR)")
     }
 }

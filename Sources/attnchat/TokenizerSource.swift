@@ -4,14 +4,20 @@ import FoundationEssentials
 import GPT
 import Tokenizer
 
+private func embeddedBlob(_ accessor: (UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?) -> Data {
+    var count = 0
+    guard let start = accessor(&count) else { return Data() }
+    return Data(bytes: start, count: count)
+}
+
 /// The default tokenizer's files, compiled into the binary from Vocab/.
 func defaultTokenizerFiles() -> (vocabJSON: Data, merges: Data) {
-    func blob(_ accessor: (UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?) -> Data {
-        var count = 0
-        guard let start = accessor(&count) else { return Data() }
-        return Data(bytes: start, count: count)
-    }
-    return (blob(attnchat_embedded_vocab_json), blob(attnchat_embedded_merges_txt))
+    (embeddedBlob(attnchat_embedded_vocab_json), embeddedBlob(attnchat_embedded_merges_txt))
+}
+
+/// The embedded translation model's tokenizer files, compiled into the binary from Model/en-es/.
+func embeddedTranslationTokenizerFiles() -> (vocabJSON: Data, merges: Data) {
+    (embeddedBlob(attnchat_embedded_translation_vocab_json), embeddedBlob(attnchat_embedded_translation_merges_txt))
 }
 
 /// Which tokenizer goes with a model: `--vocab DIR` if given, else the files in a Hugging Face

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CEmbedded
 import FileIO
 import FoundationEssentials
+import GPT
 import Glibc
 import Safetensors
 import Seq2Seq
@@ -10,33 +12,66 @@ import Training
 import Translation
 
 /// An encoder–decoder model file with the tokenizer it was trained with (`--vocab`, else the
-/// vocab.json + merges.txt beside the model file, where `train --task translate` writes them).
+/// vocab.json + merges.txt beside the model file, where `train --task translate` writes them),
+/// or the embedded English→Spanish model with its own tokenizer (`embeddedName`).
 struct TranslationModel {
+    /// The `--model` name of the translation model compiled into the binary (`translate`'s default).
+    static let embeddedName = "default-translate"
+
     let model: Seq2SeqModel
     let tokenizer: BPETokenizer
     /// The languages the run trained (`source`, `target` in `__metadata__`), when recorded.
     let source: String?, target: String?
+    /// The file's `__metadata__` entries beyond the format's own (tokenizer hash, languages):
+    /// what `export` carries over.
+    let extraMetadata: [String: String]
 
-    /// Whether `path` is an attnchat-seq2seq file (a readable safetensors file that says so).
+    /// Whether `path` is an attnchat-seq2seq file (a readable safetensors file that says so),
+    /// or the embedded model's name.
     static func isTranslationModel(path: String) -> Bool {
+        if path == embeddedName { return true }
         guard let file = try? SafetensorsFile(path: path) else { return false }
         return Seq2SeqModel.isSeq2Seq(metadata: file.metadata)
     }
 
     init(path: String, vocab: String?) throws {
+        if path == Self.embeddedName {
+            var count = 0
+            guard let start = attnchat_embedded_translation_model(&count), count > 0 else {
+                throw Seq2SeqError.badFile(path: path, reason: "this build has no embedded translation model")
+            }
+            let file = try SafetensorsFile(bytes: UnsafeBufferPointer(start: start, count: count), name: "<embedded>/en-es/model.safetensors")
+            let tokenizer: BPETokenizer
+            if let vocab {
+                tokenizer = try TranslationTraining.tokenizer(directory: vocab)
+            } else {
+                let files = embeddedTranslationTokenizerFiles()
+                tokenizer = try BPETokenizer(
+                    vocabJSON: files.vocabJSON, merges: files.merges, specialTokens: TranslationVocabulary.specialTokens,
+                    paths: ("<embedded>/en-es/vocab.json", "<embedded>/en-es/merges.txt"))
+            }
+            try self.init(file: file, tokenizer: tokenizer, tokenizerName: vocab ?? "<embedded>/en-es")
+            return
+        }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: path) } catch { throw error }
-        model = try Seq2SeqModel.load(file: file)
         let directory = vocab ?? AtomicFile.split(path).directory
-        tokenizer = try TranslationTraining.tokenizer(directory: directory)
+        try self.init(file: file, tokenizer: try TranslationTraining.tokenizer(directory: directory), tokenizerName: directory)
+    }
+
+    private init(file: SafetensorsFile, tokenizer: BPETokenizer, tokenizerName: String) throws {
+        model = try Seq2SeqModel.load(file: file)
+        self.tokenizer = tokenizer
         if let saved = file.metadata["tokenizer"], saved != tokenizerHash(tokenizer) {
-            throw Seq2SeqError.badFile(path: path, reason: "was trained with another tokenizer than \(directory)'s (hash \(saved), found \(tokenizerHash(tokenizer))); give --vocab DIR")
+            throw Seq2SeqError.badFile(path: file.path, reason: "was trained with another tokenizer than \(tokenizerName)'s (hash \(saved), found \(tokenizerHash(tokenizer))); give --vocab DIR")
         }
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
-            throw Seq2SeqError.badFile(path: path, reason: "the model has \(model.config.vocabSize) token ids; \(directory)'s tokenizer has \(tokenizer.vocabularySize)")
+            throw Seq2SeqError.badFile(path: file.path, reason: "the model has \(model.config.vocabSize) token ids; \(tokenizerName)'s tokenizer has \(tokenizer.vocabularySize)")
         }
         source = file.metadata["source"]
         target = file.metadata["target"]
+        let own: Set = [Seq2SeqModel.formatKey, Seq2SeqModel.versionKey, Seq2SeqModel.configKey, GPTModel.quantizationKey]
+        extraMetadata = file.metadata.filter { !own.contains($0.key) }
     }
 }
 
@@ -51,8 +86,8 @@ struct TranslateCommand: ParsableCommand {
             (exit 65, naming the line), never cut. Greedy decoding unless --beam.
             """)
 
-    @Option(help: "An attnchat-seq2seq .safetensors file (train --task translate writes OUTPUT/model.safetensors).")
-    var model: String
+    @Option(help: "default-translate (the embedded English→Spanish model), or an attnchat-seq2seq .safetensors file (train --task translate writes OUTPUT/model.safetensors).")
+    var model = TranslationModel.embeddedName
     @Option(help: "Tokenizer directory (default: the model file's directory).")
     var vocab: String?
     @Option(help: "Beam width; 1 is greedy decoding (default 1).")

@@ -110,6 +110,65 @@ import Testing
             #expect(object?[key] != nil, "\(key) in \(r.stdout)")
         }
         #expect(object?["sentences"] as? Int == 1)
+        #expect(object?["decoding"] as? String == "greedy" && object?["translate_seconds"] is Double)
+        let beam = try CLI.run(["eval", "--model", model, "--data", Self.pairs, "--beam", "3", "--json"])
+        #expect(beam.status == 0, "\(beam.stderr)")
+        let beamObject = try JSONSerialization.jsonObject(with: Data(beam.stdout.utf8)) as? [String: Any]
+        #expect(beamObject?["decoding"] as? String == "beam" && beamObject?["beam"] as? Int == 3, "\(beam.stdout)")
+        let gpt = try CLI.run(["eval", "--data", Self.pairs, "--beam", "3"])
+        #expect(gpt.status == 64 && gpt.stderr.contains("--beam measures a translation model's BLEU"), "\(gpt.stderr)")
+    }
+
+    static let embeddedDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Model/en-es").standardized.path
+
+    /// With no --model, translate uses the model inside the binary, which is the committed
+    /// Model/en-es/model.safetensors (Q8, within the 12 MB): its F32 export translates
+    /// the same, and quantizing that export again gives the same file back.
+    @Test func translateWithoutAModelUsesTheEmbeddedModelAndItsExportsTranslateTheSame() throws {
+        let committed = Self.embeddedDirectory + "/model.safetensors"
+        let size = try FileManager.default.attributesOfItem(atPath: committed)[.size] as? Int ?? .max
+        #expect(size <= 12_000_000, "\(size) bytes")
+        let sentences = "I have a dog.\nWhere is the station?\nShe reads a book every night.\n"
+        let embedded = try CLI.run(["translate", "-"], stdin: sentences)
+        #expect(embedded.status == 0, "\(embedded.stderr)")
+        #expect(embedded.stdout.split(separator: "\n").count == 3 && !embedded.stdout.contains("\n\n"), "\(embedded.stdout)")
+        let dir = try CLI.temporaryDirectory().path
+        let f32 = dir + "/f32.safetensors", q8 = dir + "/q8.safetensors"
+        #expect(try CLI.run(["export", "--model", "default-translate", "--dtype", "F32", "--output", f32]).status == 0)
+        #expect(try CLI.run(["export", "--model", f32, "--vocab", Self.embeddedDirectory, "--dtype", "Q8", "--output", q8]).status == 0)
+        for model in [f32, q8] {
+            let r = try CLI.run(["translate", "--model", model, "--vocab", Self.embeddedDirectory, "-"], stdin: sentences)
+            #expect(r.status == 0 && r.stdout == embedded.stdout, "\(model): \(r.stdout) \(r.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: q8)) == Data(contentsOf: URL(fileURLWithPath: committed)))
+        let bf16 = try CLI.run(["export", "--model", "default-translate", "--dtype", "BF16", "--output", dir + "/x.safetensors"])
+        #expect(bf16.status == 64 && bf16.stderr.contains("encoder–decoder files are F32, F16, Q8 or Q4"), "\(bf16.stderr)")
+    }
+
+    /// `explain` of an encoder–decoder: the encoder's, the decoder's and the cross-attention,
+    /// as text and JSON; the options that only an encoder–decoder has are refused for a GPT.
+    @Test func explainTakesApartEachOfTheThreeAttentions() throws {
+        let model = try Self.trained() + "/model.safetensors"
+        for (kind, title) in [("encoder", "Encoder self-attention"), ("decoder", "Decoder self-attention"), ("cross", "Cross-attention")] {
+            let r = try CLI.run(["explain", "--model", model, "--prompt", "I have a dog.", "--attention", kind, "--target", "Tengo un perro."])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains(title + " step by step") && r.stdout.contains("Target: Tengo un perro.\n"), "\(r.stdout)")
+            let json = try CLI.run(["explain", "--model", model, "--prompt", "I have a dog.", "--attention", kind, "--position", "1", "--json"])
+            #expect(json.status == 0, "\(json.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+            #expect(object?["attention"] as? String == kind)
+            let weights = object?["weights"] as? [Double] ?? []
+            #expect(abs(weights.reduce(0, +) - 1) < 1e-4, "\(weights)")
+            // Position 1 of the decoder is its start token: it sees only itself.
+            #expect(kind != "decoder" || weights.count == 1)
+            #expect((object?["queries"] as? [String])?.first == (kind == "encoder" ? "I" : "<s>"), "\(json.stdout)")
+        }
+        let badKind = try CLI.run(["explain", "--model", model, "--prompt", "x", "--attention", "sideways"])
+        #expect(badKind.status == 64 && badKind.stderr.contains("--attention must be encoder, decoder or cross"))
+        let badLayer = try CLI.run(["explain", "--model", model, "--prompt", "x", "--layer", "2"])
+        #expect(badLayer.status == 64 && badLayer.stderr.contains("the decoder has 1 layers"), "\(badLayer.stderr)")
+        let gpt = try CLI.run(["explain", "--prompt", "hello", "--attention", "cross"])
+        #expect(gpt.status == 64 && gpt.stderr.contains("is a GPT"), "\(gpt.stderr)")
     }
 
     @Test func translateWithAFileOfAnotherFormatExits65NamingTheFormat() throws {

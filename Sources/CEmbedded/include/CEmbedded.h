@@ -7,5 +7,10 @@ const unsigned char *attnchat_embedded_vocab_json(long *count);
 const unsigned char *attnchat_embedded_merges_txt(long *count);
 /// The default chat model: an attnchat safetensors file (F16), see README's model card.
 const unsigned char *attnchat_embedded_default_model(long *count);
+/// The default English→Spanish translation model: an attnchat-seq2seq file (Q8), see README's model card,
+/// and its own tokenizer's vocab.json and merges.txt.
+const unsigned char *attnchat_embedded_translation_model(long *count);
+const unsigned char *attnchat_embedded_translation_vocab_json(long *count);
+const unsigned char *attnchat_embedded_translation_merges_txt(long *count);
 
 #endif
