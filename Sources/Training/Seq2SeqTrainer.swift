@@ -64,6 +64,7 @@ public final class Seq2SeqTrainer {
         let started = DispatchTime.now().uptimeNanoseconds
         let firstStep = optimizer.step
         var tokensSeen = 0
+        let pool = BufferPool()
         while optimizer.step < run.steps {
             let step = optimizer.step
             let indices = batches.batch(step: step)
@@ -72,8 +73,9 @@ public final class Seq2SeqTrainer {
             tokensSeen += train.tokenCount(indices)
             grads.zero()
             // One pass per batch shape: the buffers are sized to it (a pass of the largest shape
-            // would pad every batch to it).
-            let pass = Seq2SeqTrainingPass(model: model, sentences: batch.sentences, sourceLength: batch.sourceLength, targetLength: batch.targetLength)
+            // would pad every batch to it); the pool hands them from pass to pass.
+            let pass = Seq2SeqTrainingPass(
+                model: model, sentences: batch.sentences, sourceLength: batch.sourceLength, targetLength: batch.targetLength, pool: pool)
             pass.labelSmoothing = 0.1
             let loss = pass.forward(batch: batch, prepareBackward: true)
             guard loss.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }

@@ -145,9 +145,11 @@ public enum TranslationEvaluation {
     public static func loss(model: Seq2SeqModel, tokens: TranslationTokens, tokenBudget: Int) -> (tokens: Int, totalNats: Double) {
         let batches = TranslationBatches(tokens: tokens, tokenBudget: tokenBudget, seed: 0).batches
         var total = 0.0, count = 0
+        let pool = BufferPool()
         for indices in batches {
             guard let batch = try? tokens.batch(indices, config: model.config) else { continue }  // fitted by `TranslationTokens`
-            let pass = Seq2SeqTrainingPass(model: model, sentences: batch.sentences, sourceLength: batch.sourceLength, targetLength: batch.targetLength)
+            let pass = Seq2SeqTrainingPass(
+                model: model, sentences: batch.sentences, sourceLength: batch.sourceLength, targetLength: batch.targetLength, pool: pool)
             pass.labelSmoothing = 0
             let labels = batch.labels.count { $0 != model.config.paddingID }
             total += Double(pass.forward(batch: batch, prepareBackward: false)) * Double(labels)
