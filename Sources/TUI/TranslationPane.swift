@@ -86,7 +86,7 @@ public enum TranslationPane {
         }
         let labels = r.source.map { AttentionPane.quoted($0, ascii: ascii) }
         let labelWidth = min(labels.map { TextWidth.of($0) }.max() ?? 0, max(4, width / 3))
-        let barWidth = width - labelWidth - 7  // a space, the bar, a space, "0.123"
+        let barWidth = width - labelWidth - 8  // a space, the bar, a space, "0.123", a margin
         let maximum = row.max() ?? 0
         for j in kept {
             let weight = row[row.startIndex + j]

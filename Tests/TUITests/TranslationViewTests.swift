@@ -46,8 +46,10 @@ import Testing
         #expect(rows[4].hasPrefix(#"".""#) && rows[4].hasSuffix("0.700"), "\(rows)")
         #expect(rows[1].hasPrefix(#""The""#) && rows[1].hasSuffix("0.100"))
         func barCells(_ row: String) -> Int { row.filter { "█▏▎▍▌▋▊▉".contains($0) }.count }
-        // 46 cells: the widest label (9) + a space + the bar (30) + a space + 0.700.
-        #expect(barCells(rows[4]) == 21 && barCells(rows[1]) == 3, "0.7 × 30 and 0.1 × 30 cells: \(rows)")
+        // 46 cells: the widest label (9), a space, the bar (29), a space, 0.700 and a margin:
+        // 0.7 × 29 = 20.3 cells (20 and an eighth block ▎), 0.1 × 29 = 2.9 (2 and ▉).
+        #expect(barCells(rows[4]) == 21 && barCells(rows[1]) == 3, "\(rows)")
+        #expect(rows[4].contains("████████████████████▎ ") && rows[1].contains("██▉ "), "\(rows)")
         // Another head, other weights; the same for an earlier token.
         _ = s.apply(alt: "l", tokens: 3)
         #expect(render(s).1[1].hasSuffix("0.700") && render(s).0 == " L2/2 H2/2 live ")
