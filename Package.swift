@@ -55,8 +55,9 @@ let package = Package(
         // ncursesw header shim: `static inline` accessors for the C globals and macros Swift cannot
         // import; no Swift API. The static build links Debian's libncursesw.a and libtinfo.a.
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw"), .linkedLibrary("tinfo")]),
-        // The ncurses front end: layout, wrapping and shading as pure functions, a thin drawing layer.
-        .target(name: "TUI", dependencies: ["Chat", "CNCurses", "FileIO", "GPT", "Sampling", "Tokenizer"]),
+        // The ncurses front ends (the chat, the translation view): layout, wrapping and shading as
+        // pure functions, a thin drawing layer.
+        .target(name: "TUI", dependencies: ["Chat", "CNCurses", "FileIO", "GPT", "Sampling", "Tokenizer", "Seq2Seq"]),
         // Data loading, AdamW and its schedule, checkpoints, evaluation, the training loop.
         .target(name: "Training", dependencies: ["GPT", "Kernels", "JSON", "Safetensors", "Tokenizer", "Corpus", "FileIO", "Seq2Seq", "Translation"], swiftSettings: simdBaseline),
         // The encoder–decoder Transformer ("Attention Is All You Need") from the GPT's named parts:
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "Seq2SeqTests", dependencies: ["Seq2Seq", "GPT", "Kernels", "Safetensors", "JSON", "FileIO"],
             exclude: ["Fixtures"], swiftSettings: simdBaseline),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Chat", "GPT", "Sampling", "Seq2Seq"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: simdBaseline),
         .testTarget(
             name: "CLITests", dependencies: ["attnchat", "GPT", "Safetensors", "FileIO"], exclude: ["Fixtures"], swiftSettings: simdBaseline),

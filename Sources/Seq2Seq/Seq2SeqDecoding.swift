@@ -173,8 +173,10 @@ extension Seq2SeqModel {
     /// in the input.
     func proposable(_ token: Int32) -> Bool { token != config.paddingID && token != config.beginID }
 
-    /// The most likely token that decoding may output (the first, on ties), from (V) logits.
-    func bestProposable(_ logits: UnsafePointer<Float>) -> Int32 {
+    /// The most likely token that decoding may output (the first, on ties), from (V) logits:
+    /// greedy decoding's choice, also for a caller that steps a `Seq2SeqDecoder` itself (the
+    /// translation view, which streams each token as it comes).
+    public func bestProposable(_ logits: UnsafePointer<Float>) -> Int32 {
         var best: Int32 = -1
         for v in 0..<Int32(config.vocabSize) where proposable(v) && (best < 0 || logits[Int(v)] > logits[Int(best)]) { best = v }
         return best

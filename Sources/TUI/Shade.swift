@@ -40,6 +40,27 @@ public enum Shade {
         return out
     }
 
+    /// A horizontal bar of `value` (0...1) on a scale where 1 fills `width` cells, padded with
+    /// spaces to `width`: whole blocks then an eighth block ("▏" ... "▉") for the rest; without
+    /// UTF-8, "#" per cell, rounded. Unlike the levels, a bar is absolute: weights that sum to 1
+    /// keep their proportions from row to row.
+    ///
+    ///     bar(0.5, width: 4, ascii: false) == "██  "; bar(0.3, width: 4, ascii: true) == "#   "
+    public static func bar(_ value: Float, width: Int, ascii: Bool) -> String {
+        guard width > 0 else { return "" }
+        let v = value.isFinite ? min(1, max(0, value)) : 0
+        if ascii {
+            let n = Int((v * Float(width)).rounded())
+            return String(repeating: "#", count: n) + String(repeating: " ", count: width - n)
+        }
+        let eighths = Int((v * Float(width * 8)).rounded())
+        var out = String(repeating: "█", count: eighths / 8)
+        if eighths % 8 > 0 { out.append(eighthBlocks[eighths % 8 - 1]) }
+        return out + String(repeating: " ", count: width - out.count)
+    }
+
+    static let eighthBlocks: [Character] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+
     /// A heat strip as text.
     public static func strip(_ weights: ArraySlice<Float>, width: Int, ascii: Bool) -> String {
         String(stripLevels(weights, width: width).map { character(level: $0, ascii: ascii) })

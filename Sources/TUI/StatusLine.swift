@@ -60,10 +60,10 @@ public enum StatusText {
         "PgUp/PgDn scroll", "^C stop", "^D quit",
     ]
 
-    /// As many key hints as fit `width`, separated by two spaces.
-    public static func helpLine(width: Int) -> String {
+    /// As many key hints (the chat's, unless `hints`) as fit `width`, separated by two spaces.
+    public static func helpLine(width: Int, hints: [String] = keyHints) -> String {
         var line = ""
-        for hint in keyHints {
+        for hint in hints {
             let next = line.isEmpty ? " " + hint : line + "  " + hint
             if TextWidth.of(next) > width { break }
             line = next
@@ -87,6 +87,40 @@ public enum StatusText {
 
         """ + SlashCommand.compactHelpText
 
+    /// The translation view's status bar: state, model, languages, decoding, the pane's layer
+    /// and head, speed, and the last translation's token counts. Drops the model's name, then
+    /// cuts the end, so it always fits `width`; ASCII arrows and bars with `ascii`.
+    public static func translationLine(_ info: TranslationStatus, width: Int, ascii: Bool) -> String {
+        let bar = ascii ? "|" : "│", arrow = ascii ? "->" : "→"
+        let state = info.streaming ? (ascii ? ">" : "▶") : (ascii ? "-" : "■")
+        let speed = info.tokensPerSecond.map { format1($0) + " tok/s" } ?? "- tok/s"
+        let languages = info.languages.map { "\($0.source)\(arrow)\($0.target) \(bar) " } ?? ""
+        let tokens = info.tokens.map { " \(bar) \($0.source) \(arrow) \($0.target) tokens" } ?? ""
+        let scroll = info.scrolledBack > 0 ? " \(bar) \(ascii ? "^" : "↑")\(info.scrolledBack)" : ""
+        let rest = "\(languages)\(info.decoding) \(bar) L\(info.layer + 1)/\(info.layers) H\(info.head + 1)/\(info.heads) \(bar) \(speed)\(tokens)\(scroll)"
+        let line = " \(state) \(info.modelName) \(bar) \(rest)"
+        if TextWidth.of(line) <= width { return line }
+        return TextWidth.prefix(" \(state) \(rest)", fitting: width)
+    }
+
+    /// The translation view's keys, most important first.
+    public static let translationKeyHints: [String] = [
+        "F1 help", "M-h/l head", "M-j/k layer", "M-g grid", "M-,/. scrub", "M-c colour", "F12 pane", "PgUp/PgDn scroll", "^C stop", "^D quit",
+    ]
+
+    /// F1 and /help in the translation view.
+    public static let translationHelpText = """
+        Keys:
+          Enter translate the line (each line of a paste in turn) · Left/Right/Home/End/Backspace/Delete edit
+          Up/Down history · ^A/^E home/end · ^U clear line · ^W delete word · ^K delete to end · ^L redraw
+          The pane shows the newest target token's cross-attention over the source tokens:
+          M-h/M-l previous/next head · M-j/M-k next/previous layer · M-g the whole alignment matrix (source × target)
+          M-, / M-. scrub back/forward through the last translation's tokens (M-/ back to live)
+          M-c colour tokens by probability · F12 hide/show the pane · PgUp/PgDn scroll
+          ^C stop the translation (at an empty prompt: quit) · ^D or /quit quit · ^Z suspend
+          (M- is Alt, or Esc then the key)
+        """
+
     /// `x` with three decimals (probabilities in the alternatives list).
     static func f3(_ x: Double) -> String {
         guard x.isFinite else { return "-" }
@@ -109,5 +143,32 @@ public enum StatusText {
         guard x.isFinite else { return "-" }
         let r = (x * 10).rounded() / 10
         return "\(Int(r)).\(Int((abs(r - Double(Int(r))) * 10).rounded()) % 10)"
+    }
+}
+
+/// What the translation view's status bar shows.
+public struct TranslationStatus: Sendable {
+    public var modelName: String
+    /// The model's languages (its file's `source` and `target`), when recorded.
+    public var languages: (source: String, target: String)?
+    /// "greedy" or "beam 5".
+    public var decoding: String
+    public var layer: Int, layers: Int, head: Int, heads: Int
+    public var tokensPerSecond: Double?
+    /// The last translation's source and target token counts.
+    public var tokens: (source: Int, target: Int)?
+    public var streaming: Bool
+    public var scrolledBack: Int
+
+    public init(modelName: String, languages: (source: String, target: String)?, decoding: String, layer: Int, layers: Int, head: Int, heads: Int,
+                tokensPerSecond: Double? = nil, tokens: (source: Int, target: Int)? = nil, streaming: Bool = false, scrolledBack: Int = 0) {
+        self.modelName = modelName
+        self.languages = languages
+        self.decoding = decoding
+        (self.layer, self.layers, self.head, self.heads) = (layer, layers, head, heads)
+        self.tokensPerSecond = tokensPerSecond
+        self.tokens = tokens
+        self.streaming = streaming
+        self.scrolledBack = scrolledBack
     }
 }

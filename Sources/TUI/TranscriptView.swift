@@ -26,8 +26,15 @@ public struct TranscriptView: Sendable {
     public var colourByProbability = false { didSet { if oldValue != colourByProbability { invalidate() } } }
     /// Replace non-ASCII characters (terminals without UTF-8).
     public let ascii: Bool
+    /// What starts a user turn and a reply: "you> " and "bot> " in the chat; the languages'
+    /// names in the translation view ("en> ", "es> ").
+    public let userLabel: String, botLabel: String
 
-    public init(ascii: Bool) { self.ascii = ascii }
+    public init(ascii: Bool, userLabel: String = "you> ", botLabel: String = "bot> ") {
+        self.ascii = ascii
+        self.userLabel = userLabel
+        self.botLabel = botLabel
+    }
 
     public var isEmpty: Bool { entries.isEmpty }
     public var last: Entry? { entries.last }
@@ -121,7 +128,7 @@ public struct TranscriptView: Sendable {
         entries[i].live = nil
         if live == nil || live!.width != width || live!.colour != colourByProbability {
             var wrapper = StreamingWrapper(width: width)
-            wrapper.add(Segment("bot> ", .botLabel))
+            wrapper.add(Segment(botLabel, .botLabel))
             live = (width, colourByProbability, wrapper, 0)
         }
         for piece in entries[i].pieces.dropFirst(live!.consumed) {
@@ -139,11 +146,11 @@ public struct TranscriptView: Sendable {
     func segments(of e: Entry) -> [Segment] {
         switch e.kind {
         case .user:
-            return [Segment("you> ", .userLabel), Segment(e.text, .user)]
+            return [Segment(userLabel, .userLabel), Segment(e.text, .user)]
         case .notice:
             return [Segment(e.text, .notice)]
         case .bot:
-            var out = [Segment("bot> ", .botLabel)]
+            var out = [Segment(botLabel, .botLabel)]
             for piece in e.pieces {
                 let style = style(of: piece.probability)
                 if let last = out.last, last.style == style, out.count > 1 {

@@ -83,7 +83,8 @@ struct TranslateCommand: ParsableCommand {
         discussion: """
             With TEXT, prints its translation. With - (or TEXT left out and stdin piped), translates each line of stdin \
             to one line of stdout: an empty line stays empty; a line longer than the model's context is refused \
-            (exit 65, naming the line), never cut. Greedy decoding unless --beam.
+            (exit 65, naming the line), never cut. Greedy decoding unless --beam. With neither on a terminal, opens \
+            the full-screen view: each sentence typed is translated token by token beside its cross-attention.
             """)
 
     @Option(help: "default-translate (the embedded English→Spanish model), or an attnchat-seq2seq .safetensors file (train --task translate writes OUTPUT/model.safetensors).")
@@ -115,9 +116,7 @@ struct TranslateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if text == nil && isatty(STDIN_FILENO) == 1 {
-            throw UsageError(description: "give TEXT to translate, or - and lines on stdin (the full-screen alignment view is not built yet)")
-        }
+        if text == nil && isatty(STDIN_FILENO) == 1 { return try runFullScreen() }
         let loaded = try TranslationModel(path: model, vocab: vocab)
         let lines: [String]
         let name: String
