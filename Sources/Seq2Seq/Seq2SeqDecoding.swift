@@ -51,7 +51,7 @@ public final class Seq2SeqDecoder {
     public let model: Seq2SeqModel
     public let encoded: EncodedSources
     /// Row r translates sentence rowSentences[r].
-    public let rowSentences: [Int]
+    public private(set) var rowSentences: [Int]
     /// The longest decoder input (BOS + generated tokens) the caches hold.
     public let maxLength: Int
     private let parts: Seq2SeqParts
@@ -160,6 +160,21 @@ public final class Seq2SeqDecoder {
             for (r, source) in from.enumerated() { (cache + r * rowFloats).update(from: gather + source * rowFloats, count: used) }
         }
     }
+
+    /// Greedy decoding's compaction: only rows `kept` (increasing) go on, as rows 0..<kept.count,
+    /// their caches moved down; a finished sentence then costs nothing more per step.
+    public func keepRows(_ kept: [Int]) {
+        precondition(!kept.isEmpty && kept.allSatisfy { (0..<rows).contains($0) } && zip(kept, kept.dropFirst()).allSatisfy { $0 < $1 }, "increasing rows")
+        guard kept != Array(0..<rows) else { return }
+        let C = model.config.width
+        let rowFloats = maxLength * C, used = length * C
+        // kept[r] >= r, and a row's used part is within its own maxLength·C: moving down in
+        // order never overwrites a row still to be read.
+        for cache in keys + values {
+            for (r, source) in kept.enumerated() where source != r { (cache + r * rowFloats).update(from: cache + source * rowFloats, count: used) }
+        }
+        rowSentences = kept.map { rowSentences[$0] }
+    }
 }
 
 extension Seq2SeqModel {
@@ -198,15 +213,24 @@ extension Seq2SeqModel {
         var outputs = [[Int32]](repeating: [], count: sources.count)
         var finished = [Bool](repeating: false, count: sources.count)
         var tokens = [Int32](repeating: config.beginID, count: sources.count)
+        // Decoder row r is sentence active[r]. Without a hook, a finished sentence's row is
+        // dropped (`keepRows`); with one, rows stay as they are, since the hook reads them.
+        var active = Array(0..<sources.count)
         for step in 0..<maxLength {
             let logits = decoder.step(tokens: tokens)
             onStep?(step, decoder)
-            for r in 0..<sources.count where !finished[r] {
+            for (r, i) in active.enumerated() where !finished[i] {
                 let next = bestProposable(logits.baseAddress! + r * V)
-                if next == config.endID { finished[r] = true } else { outputs[r].append(next) }
+                if next == config.endID { finished[i] = true } else { outputs[i].append(next) }
                 tokens[r] = next
             }
-            if !finished.contains(false) { break }
+            let going = active.indices.filter { !finished[active[$0]] }
+            if going.isEmpty { break }
+            if onStep == nil && going.count < active.count {
+                decoder.keepRows(going)
+                tokens = going.map { tokens[$0] }
+                active = going.map { active[$0] }
+            }
         }
         return outputs
     }

@@ -74,6 +74,24 @@ enum DecodingFixture {
         }
     }
 
+    /// Where sentences end at different steps the batch drops finished rows as it goes
+    /// (`keepRows`); with a hook it keeps every row. Both decode as each sentence alone does.
+    @Test(arguments: DecodingFixture.variants) func droppingFinishedRowsDecodesAsKeepingThem(_ variant: String) throws {
+        var compared = 0
+        let models: [(UInt64, Float)] = (1...12).flatMap { seed in [3, 4, 5].map { (UInt64(seed), Float($0)) } }
+        for (seed, push) in models {
+            let model = try DecodingFixture.model(variant, seed: seed, eosPush: push)
+            let outputs = try model.greedy(sources: DecodingFixture.sources, maxLength: 9)
+            guard Set(outputs.map(\.count)).count > 1 else { continue }
+            compared += 1
+            #expect(try model.greedy(sources: DecodingFixture.sources, maxLength: 9) { _, _ in } == outputs, "\(variant) seed \(seed)")
+            for (s, source) in DecodingFixture.sources.enumerated() {
+                #expect(try model.greedy(sources: [source], maxLength: 9) == [outputs[s]], "\(variant) seed \(seed) sentence \(s)")
+            }
+        }
+        #expect(compared >= 3, "\(variant): too few models whose sentences end at different steps")
+    }
+
     @Test(arguments: DecodingFixture.variants) func beamOfOneIsGreedy(_ variant: String) throws {
         let model = try DecodingFixture.model(variant)
         for source in DecodingFixture.sources {
