@@ -235,7 +235,136 @@ extension Seq2SeqModel {
         return outputs
     }
 
-    /// Beam search for one source: keeps the `beam` best hypotheses (sum of log-probabilities),
+    /// Beam search for one source: `beamSearch(sources:)` of one sentence.
+    public func beamSearch(source: [Int32], beam: Int, lengthPenalty: Float, maxLength: Int) throws(Seq2SeqError) -> [Int32] {
+        try beamSearch(sources: [source], beam: beam, lengthPenalty: lengthPenalty, maxLengths: [maxLength])[0]
+    }
+
+    /// Beam search for several sources at once, `beam` decoder rows each: every step is one
+    /// decoder step over all their hypotheses. Per sentence it keeps the `beam` best hypotheses
+    /// (sum of log-probabilities), expands each by every token, and moves a hypothesis that ends
+    /// in EOS among the top `beam` candidates to the finished list (fairseq's rule).
+    /// Hypotheses are ranked by the GNMT-normalised score log P / lp, lp = ((5 + |Y|) / 6)^α,
+    /// |Y| counting EOS (α = lengthPenalty; 0 compares raw log-probabilities). A sentence stops
+    /// when no live hypothesis can still beat its best finished one — log P only falls as a
+    /// hypothesis grows, so a live one's best is its score now over lp(maxLength + 1) — or after
+    /// its `maxLengths` tokens (then the live ones count as finished); its rows then leave the
+    /// batch. A beam of one without length penalty is greedy decoding. Padding and BOS are never
+    /// proposed. Each sentence's result is what it gets alone (`naiveBeamSearch`, the oracle).
+    ///
+    /// - Parameter maxLengths: per source, the most tokens of its translation, EOS not counted.
+    /// - Returns: each source's best translation, without BOS and EOS.
+    public func beamSearch(sources: [[Int32]], beam: Int, lengthPenalty: Float, maxLengths: [Int]) throws(Seq2SeqError) -> [[Int32]] {
+        guard beam >= 1 && beam <= config.vocabSize else { throw .invalidBatch(reason: "beam \(beam) is not in 1...\(config.vocabSize)") }
+        guard maxLengths.count == sources.count else { throw .invalidBatch(reason: "\(maxLengths.count) lengths for \(sources.count) sources") }
+        for maxLength in maxLengths where maxLength < 1 || maxLength > config.contextLength {
+            throw .invalidBatch(reason: "maxLength \(maxLength) is not in 1...\(config.contextLength)")
+        }
+        guard !sources.isEmpty else { return [] }
+        let encoded = try encode(sources: sources)
+        let decoder = Seq2SeqDecoder(
+            model: self, encoded: encoded, rowSentences: sources.indices.flatMap { Array(repeating: $0, count: beam) }, maxLength: maxLengths.max()!)
+        let V = config.vocabSize
+        func normalised(_ score: Double, length: Int) -> Double { score / pow((5 + Double(length)) / 6, Double(lengthPenalty)) }
+        typealias Hypothesis = (tokens: [Int32], score: Double)
+        // Per sentence: the live hypotheses (row r of its block holds live[r]; at the start one,
+        // the other rows wait) and the finished ones.
+        var live = [[Hypothesis]](repeating: [([], 0)], count: sources.count)
+        var finished = [[Hypothesis]](repeating: [], count: sources.count)
+        // The sentences still decoding, in row-block order: block k is rows k·beam ..< (k+1)·beam.
+        var active = Array(sources.indices)
+        // The best `2·beam` of a row are all a step can use: it takes candidates in rank order
+        // until `beam` continue, skipping at most one EOS per live hypothesis.
+        let perRow = min(2 * beam, V)
+        while !active.isEmpty {
+            let inputs = active.flatMap { s in (0..<beam).map { r in r < live[s].count ? (live[s][r].tokens.last ?? config.beginID) : config.beginID } }
+            let logits = decoder.step(tokens: inputs)
+            var from: [Int] = []
+            var going: [Int] = []
+            for (k, s) in active.enumerated() {
+                let base = k * beam
+                var candidates: [(score: Double, row: Int, token: Int32)] = []
+                for (r, hypothesis) in live[s].enumerated() {
+                    let logp = logSoftmax(logits.baseAddress! + (base + r) * V, count: V)
+                    for (token, value) in topProposable(logp, count: perRow) { candidates.append((hypothesis.score + value, r, token)) }
+                }
+                candidates.sort { $0.score != $1.score ? $0.score > $1.score : ($0.row, $0.token) < ($1.row, $1.token) }
+                var next: [Hypothesis] = []
+                var rows: [Int] = []
+                for (rank, candidate) in candidates.enumerated() where next.count < beam {
+                    if candidate.token == config.endID {
+                        if rank < beam { finished[s].append((live[s][candidate.row].tokens, candidate.score)) }
+                        continue
+                    }
+                    next.append((live[s][candidate.row].tokens + [candidate.token], candidate.score))
+                    rows.append(candidate.row)
+                }
+                var done = next.isEmpty
+                if !done, let best = finished[s].map({ normalised($0.score, length: $0.tokens.count + 1) }).max(),
+                    next.allSatisfy({ normalised($0.score, length: maxLengths[s] + 1) <= best }) {
+                    done = true
+                }
+                if done {
+                    from += Array(base..<(base + beam))
+                    continue
+                }
+                from += (rows + Array(repeating: rows[0], count: beam - rows.count)).map { base + $0 }
+                live[s] = next
+                if decoder.length == maxLengths[s] {
+                    finished[s] += next
+                } else {
+                    going.append(k)
+                }
+            }
+            decoder.reorder(from: from)
+            if going.count < active.count {
+                if going.isEmpty { break }
+                decoder.keepRows(going.flatMap { k in Array((k * beam)..<((k + 1) * beam)) })
+                active = going.map { active[$0] }
+            }
+        }
+        return finished.map { hypotheses in
+            hypotheses.max { normalised($0.score, length: $0.tokens.count + 1) < normalised($1.score, length: $1.tokens.count + 1) }?.tokens ?? []
+        }
+    }
+
+    /// The `count` largest of `logp` over the tokens decoding may output, largest first (on
+    /// ties the smaller token first, as a full sort by (value, token) would give).
+    func topProposable(_ logp: [Double], count: Int) -> [(token: Int32, value: Double)] {
+        var top: [(token: Int32, value: Double)] = []
+        top.reserveCapacity(count + 1)
+        for v in logp.indices where proposable(Int32(v)) {
+            let value = logp[v]
+            if top.count == count, value <= top[count - 1].value { continue }
+            // Insert after every entry of at least this value: a tie keeps the earlier token first.
+            var at = top.count
+            while at > 0 && top[at - 1].value < value { at -= 1 }
+            top.insert((Int32(v), value), at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top
+    }
+}
+
+/// The index of the largest of n floats (the first, on ties).
+func argmax(_ x: UnsafePointer<Float>, count n: Int) -> Int {
+    var best = 0
+    for i in 1..<n where x[i] > x[best] { best = i }
+    return best
+}
+
+/// log softmax of n logits, in Double.
+func logSoftmax(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
+    let m = Double(x[argmax(x, count: n)])
+    var sum = 0.0
+    for i in 0..<n { sum += exp(Double(x[i]) - m) }
+    let logZ = m + log(sum)
+    return (0..<n).map { Double(x[$0]) - logZ }
+}
+
+extension Seq2SeqModel {
+    /// The oracle of `beamSearch(sources:)` (tests): one source, every candidate of every
+    /// hypothesis sorted at each step. Beam search for one source: keeps the `beam` best hypotheses (sum of log-probabilities),
     /// expands each by every token, and moves a hypothesis that ends in EOS among the top
     /// `beam` candidates to the finished list (fairseq's rule). Hypotheses are ranked by the
     /// GNMT-normalised score log P / lp, lp = ((5 + |Y|) / 6)^lengthPenalty, |Y| counting EOS
@@ -247,7 +376,7 @@ extension Seq2SeqModel {
     /// Padding and BOS are never proposed, as in `greedy`.
     ///
     /// - Returns: the best translation, without BOS and EOS.
-    public func beamSearch(source: [Int32], beam: Int, lengthPenalty: Float, maxLength: Int) throws(Seq2SeqError) -> [Int32] {
+    func naiveBeamSearch(source: [Int32], beam: Int, lengthPenalty: Float, maxLength: Int) throws(Seq2SeqError) -> [Int32] {
         guard beam >= 1 && beam <= config.vocabSize else { throw .invalidBatch(reason: "beam \(beam) is not in 1...\(config.vocabSize)") }
         guard maxLength >= 1 && maxLength <= config.contextLength else { throw .invalidBatch(reason: "maxLength \(maxLength) is not in 1...\(config.contextLength)") }
         let encoded = try encode(sources: [source])
@@ -288,20 +417,4 @@ extension Seq2SeqModel {
         let best = finished.max { normalised($0.score, length: $0.tokens.count + 1) < normalised($1.score, length: $1.tokens.count + 1) }
         return best?.tokens ?? []
     }
-}
-
-/// The index of the largest of n floats (the first, on ties).
-func argmax(_ x: UnsafePointer<Float>, count n: Int) -> Int {
-    var best = 0
-    for i in 1..<n where x[i] > x[best] { best = i }
-    return best
-}
-
-/// log softmax of n logits, in Double.
-func logSoftmax(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
-    let m = Double(x[argmax(x, count: n)])
-    var sum = 0.0
-    for i in 0..<n { sum += exp(Double(x[i]) - m) }
-    let logZ = m + log(sum)
-    return (0..<n).map { Double(x[$0]) - logZ }
 }

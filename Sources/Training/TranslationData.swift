@@ -178,9 +178,25 @@ public enum TranslationEvaluation {
         return outputs
     }
 
+    /// Beam search of every source, `batch` sentences (of similar lengths) at a time, each
+    /// allowed `maxLength(sourceTokens:)` tokens.
+    public static func beamSearch(model: Seq2SeqModel, sources: [[Int32]], beam: Int, lengthPenalty: Float, batch: Int = 16) throws(Seq2SeqError) -> [[Int32]] {
+        var outputs = [[Int32]](repeating: [], count: sources.count)
+        let order = sources.indices.sorted { (sources[$0].count, $0) < (sources[$1].count, $1) }
+        var start = 0
+        while start < order.count {
+            let chunk = Array(order[start..<min(start + batch, order.count)])
+            let translated = try model.beamSearch(
+                sources: chunk.map { sources[$0] }, beam: beam, lengthPenalty: lengthPenalty,
+                maxLengths: chunk.map { maxLength(sourceTokens: sources[$0].count, config: model.config) })
+            for (i, t) in zip(chunk, translated) { outputs[i] = t }
+            start += batch
+        }
+        return outputs
+    }
+
     /// Corpus BLEU of the translations of `groups` (one hypothesis per distinct source,
-    /// every target of it a reference): greedy, batched, or with `beam` > 1 beam search one
-    /// sentence at a time. A source that does not fit the context is translated from its first
+    /// every target of it a reference): greedy or, with `beam` > 1, beam search, both batched. A source that does not fit the context is translated from its first
     /// contextLength tokens (its score then counts against the model).
     public static func bleu(
         model: Seq2SeqModel, groups: [ReferenceGroup], tokenizer: BPETokenizer, beam: Int = 1, lengthPenalty: Float = 1
@@ -192,9 +208,7 @@ public enum TranslationEvaluation {
         }
         let translations: [[Int32]]
         if beam > 1 {
-            translations = try sources.map { source throws(Seq2SeqError) in
-                try model.beamSearch(source: source, beam: beam, lengthPenalty: lengthPenalty, maxLength: maxLength(sourceTokens: source.count, config: c))
-            }
+            translations = try beamSearch(model: model, sources: sources, beam: beam, lengthPenalty: lengthPenalty)
         } else {
             translations = try greedy(model: model, sources: sources)
         }

@@ -144,11 +144,8 @@ struct TranslateCommand: ParsableCommand {
         if beam == 1 {
             translations = try TranslationEvaluation.greedy(model: loaded.model, sources: nonEmpty.map { sources[$0] })
         } else {
-            translations = try nonEmpty.map { i throws(Seq2SeqError) in
-                try loaded.model.beamSearch(
-                    source: sources[i], beam: beam, lengthPenalty: lengthPenalty,
-                    maxLength: TranslationEvaluation.maxLength(sourceTokens: sources[i].count, config: c))
-            }
+            translations = try TranslationEvaluation.beamSearch(
+                model: loaded.model, sources: nonEmpty.map { sources[$0] }, beam: beam, lengthPenalty: lengthPenalty)
         }
         for (i, ids) in zip(nonEmpty, translations) { outputs[i] = try loaded.tokenizer.decode(ids.map(Int.init)) }
         try Stdout.write(outputs.map { $0 + "\n" }.joined())

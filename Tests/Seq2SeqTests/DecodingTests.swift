@@ -92,6 +92,31 @@ enum DecodingFixture {
         #expect(compared >= 3, "\(variant): too few models whose sentences end at different steps")
     }
 
+    /// Batched beam search (per-row top candidates, rows leaving as sentences end) gives each
+    /// sentence what the naive oracle — every candidate sorted, one sentence alone — gives.
+    @Test(arguments: DecodingFixture.variants) func batchedBeamSearchEqualsTheNaiveOneSentenceAtATime(_ variant: String) throws {
+        for seed: UInt64 in [7, 8, 9] {
+            let model = try DecodingFixture.model(variant, seed: seed, eosPush: 4)
+            for (beam, penalty) in [(2, Float(0)), (3, 0.6), (5, 1)] {
+                let limits = DecodingFixture.sources.indices.map { 6 + 2 * $0 }
+                let batched = try model.beamSearch(sources: DecodingFixture.sources, beam: beam, lengthPenalty: penalty, maxLengths: limits)
+                for (s, source) in DecodingFixture.sources.enumerated() {
+                    let alone = try model.naiveBeamSearch(source: source, beam: beam, lengthPenalty: penalty, maxLength: limits[s])
+                    #expect(batched[s] == alone, "\(variant) seed \(seed) beam \(beam) α \(penalty) sentence \(s)")
+                }
+            }
+        }
+    }
+
+    @Test func topProposableKeepsTheLargestInOrderWithTiesByToken() throws {
+        let model = try DecodingFixture.model("pre sinusoidal")
+        // Ids 0 and 1 (padding, BOS) are never proposed, however large.
+        let logp: [Double] = [9, 9, -1, 3, 0.5, 3, -2, 7, 3] + [Double](repeating: -5, count: 12)
+        let top = model.topProposable(logp, count: 4)
+        #expect(top.map(\.token) == [7, 3, 5, 8])
+        #expect(model.topProposable(logp, count: 40).count == 19)
+    }
+
     @Test(arguments: DecodingFixture.variants) func beamOfOneIsGreedy(_ variant: String) throws {
         let model = try DecodingFixture.model(variant)
         for source in DecodingFixture.sources {
