@@ -78,19 +78,37 @@ public struct NormedResidual {
         }
     }
 
+    /// Training-time dropout of F's output before it joins the stream (the paper's "residual
+    /// dropout"): mask (N, C) receives the factors `dropoutForward` applied, for the backward.
+    public struct Dropout {
+        public let mask: UnsafeMutablePointer<Float>
+        public let probability: Float
+        public let seed: UInt64
+        public init(mask: UnsafeMutablePointer<Float>, probability: Float, seed: UInt64) {
+            self.mask = mask
+            self.probability = probability
+            self.seed = seed
+        }
+    }
+
     /// out (N, C) from x (N, C); `sublayer(input, output)` runs F. `out` may alias `x` (inference).
     public func forward(
-        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows N: Int, activations a: Activations,
+        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows N: Int, activations a: Activations, dropout: Dropout? = nil,
         sublayer: (_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) -> Void
     ) {
         let count = N * norm.width
+        func drop() {
+            if let dropout { dropoutForward(a.sublayer, mask: dropout.mask, count: count, probability: dropout.probability, seed: dropout.seed) }
+        }
         switch placement {
         case .pre:
             norm.forward(out: a.aux, inp: x, rows: N, statistics: a.statistics)
             sublayer(a.aux, a.sublayer)
+            drop()
             residualAdd(out: out, stream: x, sublayer: a.sublayer, count: count)
         case .post:
             sublayer(x, a.sublayer)
+            drop()
             residualAdd(out: a.aux, stream: x, sublayer: a.sublayer, count: count)
             norm.forward(out: out, inp: a.aux, rows: N, statistics: a.statistics)
         }
@@ -99,9 +117,11 @@ public struct NormedResidual {
     /// Backward of `forward`. dstream (N, C): on entry ∂loss/∂out, on return ∂loss/∂x.
     /// `sublayerBackward(dinput, doutput, input)` must accumulate F's input gradient into
     /// `dinput` (and its parameters' into their gradient). scratch: (N, C), overwritten.
+    /// With `dropoutMask` (the forward's `Dropout.mask`) the gradient reaching F passes through
+    /// it; the mask is overwritten (by that gradient, under pre-norm): one backward per forward.
     public func backward(
         dstream: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows N: Int, activations a: Activations,
-        scratch: UnsafeMutablePointer<Float>, into grad: Norm,
+        scratch: UnsafeMutablePointer<Float>, into grad: Norm, dropoutMask: UnsafeMutablePointer<Float>? = nil,
         sublayerBackward: (_ dinput: UnsafeMutablePointer<Float>, _ doutput: UnsafePointer<Float>, _ input: UnsafePointer<Float>) -> Void
     ) {
         guard let statistics = a.statistics else { preconditionFailure("backward needs a forward that kept the norm statistics") }
@@ -109,13 +129,19 @@ public struct NormedResidual {
         scratch.update(repeating: 0, count: count)
         switch placement {
         case .pre:
-            // ∂out reaches x directly and through F(Norm(x)).
-            sublayerBackward(scratch, dstream, a.aux)
+            // ∂out reaches x directly and through F(Norm(x)) (through the mask, if any).
+            var dsublayer = UnsafePointer(dstream)
+            if let dropoutMask {
+                dropoutBackward(dinp: dropoutMask, dout: dstream, mask: dropoutMask, count: count)
+                dsublayer = UnsafePointer(dropoutMask)
+            }
+            sublayerBackward(scratch, dsublayer, a.aux)
             norm.backward(dinp: dstream, dout: scratch, inp: x, rows: N, statistics: statistics, into: grad)
         case .post:
             // ∂(x + F(x)) first, then it reaches x directly and through F.
             norm.backward(dinp: scratch, dout: dstream, inp: a.aux, rows: N, statistics: statistics, into: grad)
             dstream.update(from: scratch, count: count)
+            if let dropoutMask { dropoutBackward(dinp: scratch, dout: scratch, mask: dropoutMask, count: count) }
             sublayerBackward(dstream, scratch, x)
         }
     }
@@ -290,12 +316,16 @@ public struct EncoderBlock {
     }
 
     /// output (B·S, C) = the block applied to input (B·S, C); `output` may be `input`.
-    public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, lengths: [Int], length S: Int) {
+    /// - Parameter dropout: training only, the attention's and the MLP's.
+    public func forward(
+        output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, lengths: [Int], length S: Int,
+        dropout: [NormedResidual.Dropout]? = nil
+    ) {
         let N = lengths.count * S
-        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit) { input, output in
+        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit, dropout: dropout?[0]) { input, output in
             attention.forward(out: output, inp: input, activations: a.attention, lengths: lengths, length: S)
         }
-        mlpUnit.forward(out: output, x: a.afterAttention, rows: N, activations: a.mlpUnit) { input, output in
+        mlpUnit.forward(out: output, x: a.afterAttention, rows: N, activations: a.mlpUnit, dropout: dropout?[1]) { input, output in
             mlp.forward(out: output, inp: input, activations: a.mlp, rows: N)
         }
     }
@@ -329,17 +359,18 @@ public struct DecoderBlock {
     /// `input`. The self-attention is the caller's — over whole sequences in training
     /// (`SelfAttention.forward`), against the KV cache in decoding — and cross-attention reads
     /// `kv` (this layer's keys and values of the memory, `CrossAttention.projectMemory`).
+    /// - Parameter dropout: training only, the self-attention's, the cross-attention's and the MLP's.
     public func forward(
         output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, activations a: Activations, kv: UnsafePointer<Float>,
-        sentences: [Int], lengths: [Int], queries T: Int, sourceLength S: Int,
+        sentences: [Int], lengths: [Int], queries T: Int, sourceLength S: Int, dropout: [NormedResidual.Dropout]? = nil,
         selfAttention: (_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) -> Void
     ) {
         let N = sentences.count * T
-        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit, sublayer: selfAttention)
-        crossUnit.forward(out: a.afterCross, x: a.afterAttention, rows: N, activations: a.crossUnit) { input, output in
+        attentionUnit.forward(out: a.afterAttention, x: input, rows: N, activations: a.attentionUnit, dropout: dropout?[0], sublayer: selfAttention)
+        crossUnit.forward(out: a.afterCross, x: a.afterAttention, rows: N, activations: a.crossUnit, dropout: dropout?[1]) { input, output in
             cross.forward(out: output, inp: input, kv: kv, activations: a.cross, sentences: sentences, lengths: lengths, queries: T, sourceLength: S)
         }
-        mlpUnit.forward(out: output, x: a.afterCross, rows: N, activations: a.mlpUnit) { input, output in
+        mlpUnit.forward(out: output, x: a.afterCross, rows: N, activations: a.mlpUnit, dropout: dropout?[2]) { input, output in
             mlp.forward(out: output, inp: input, activations: a.mlp, rows: N)
         }
     }

@@ -122,14 +122,18 @@ extension Seq2SeqParts {
     ///     streams[l] and writes streams[l + 1]. Decoding passes one buffer L + 1 times.
     ///   - activations: one set per layer (training), or the same set L times.
     ///   - statistics: the final norm's, kept for the backward, or nil.
+    /// - Parameter dropout: training only: the embeddings' (sites[0]), then each block's two.
     func encode(
         sources: [Int32], lengths: [Int], sourceLength S: Int, streams: [UnsafeMutablePointer<Float>], activations: [EncoderBlock.Activations],
-        memory: UnsafeMutablePointer<Float>, statistics: Norm.Statistics?
+        memory: UnsafeMutablePointer<Float>, statistics: Norm.Statistics?, dropout: [NormedResidual.Dropout]? = nil
     ) {
         let N = lengths.count * S
         sources.withUnsafeBufferPointer { encoderEmbeddings.forward(out: streams[0], tokens: $0.baseAddress!, rows: N, length: S, startPosition: 0) }
+        if let d = dropout?[0] { dropoutForward(streams[0], mask: d.mask, count: N * encoderEmbeddings.width, probability: d.probability, seed: d.seed) }
         for (l, block) in encoder.enumerated() {
-            block.forward(output: streams[l + 1], input: streams[l], activations: activations[l], lengths: lengths, length: S)
+            block.forward(
+                output: streams[l + 1], input: streams[l], activations: activations[l], lengths: lengths, length: S,
+                dropout: dropout.map { Array($0[(1 + 2 * l)...(2 + 2 * l)]) })
         }
         if let encoderNorm {
             encoderNorm.forward(out: memory, inp: streams[encoder.count], rows: N, statistics: statistics)

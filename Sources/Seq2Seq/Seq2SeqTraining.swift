@@ -179,6 +179,13 @@ public final class Seq2SeqTrainingPass {
     private let dencoder, dmemory, ddecoder, dfinal, dsublayer, dmerged, dq, dqkv, dkv, dactivated, dhidden, square: UnsafeMutablePointer<Float>
     /// The batch of the last forward.
     private var batch: Seq2SeqBatch?
+    /// Dropout masks, made on the first forward that drops: (B·S, C) for the encoder's sites
+    /// (embeddings, then two per block), (B·T, C) for the decoder's (embeddings, then three per
+    /// block).
+    private var encoderMasks: [UnsafeMutablePointer<Float>] = []
+    private var decoderMasks: [UnsafeMutablePointer<Float>] = []
+    /// Whether the last forward dropped (its masks are then the backward's).
+    private var dropped = false
 
     /// - Parameter pool: where the buffers come from and go back to (a run's passes share one);
     ///   nil allocates them afresh.
@@ -213,10 +220,23 @@ public final class Seq2SeqTrainingPass {
         (dactivated, dhidden, square) = (a.take(N * M), a.take(N * M), a.take(max(S, T) * max(S, T)))
     }
 
+    /// Training-time dropout of one forward: the probability and the seed its masks derive from
+    /// (one per site, `dropoutSeed(seed, site)`), so a step's masks follow from its seed alone.
+    public struct Dropout: Sendable {
+        public let probability: Float
+        public let seed: UInt64
+        public init(probability: Float, seed: UInt64) {
+            precondition(probability >= 0 && probability < 1, "dropout probability in [0, 1)")
+            self.probability = probability
+            self.seed = seed
+        }
+    }
+
     /// Runs the batch and returns the mean label-smoothed cross-entropy over its non-padded labels.
     /// With `prepareBackward` the logits are replaced by the loss's gradient, for `backward`;
-    /// without, they stay (`lastLogits`).
-    public func forward(batch: Seq2SeqBatch, prepareBackward: Bool) -> Float {
+    /// without, they stay (`lastLogits`). With `dropout` (training), the embeddings and every
+    /// sub-layer's output are dropped before they join the stream, as in the paper (§5.4).
+    public func forward(batch: Seq2SeqBatch, prepareBackward: Bool, dropout: Dropout? = nil) -> Float {
         let c = model.config
         let (B, S, T, C, V) = (sentences, sourceLength, targetLength, c.width, c.vocabSize)
         precondition(batch.sentences == B && batch.sourceLength == S && batch.targetLength == T, "a batch of another shape")
@@ -224,17 +244,31 @@ public final class Seq2SeqTrainingPass {
         let (Ne, Nd) = (B * S, B * T)
         let parts = model.parts
         let lengths = batch.sourceLengths
+        dropped = dropout.map { $0.probability > 0 } ?? false
+        var encoderSites: [NormedResidual.Dropout]?, decoderSites: [NormedResidual.Dropout]?
+        if dropped, let dropout {
+            if encoderMasks.isEmpty {
+                encoderMasks = (0..<(1 + 2 * c.encoderLayers)).map { _ in arena.take(Ne * C) }
+                decoderMasks = (0..<(1 + 3 * c.decoderLayers)).map { _ in arena.take(Nd * C) }
+            }
+            // Sites are numbered encoder first, then decoder, so every mask has its own seed.
+            encoderSites = encoderMasks.enumerated().map { NormedResidual.Dropout(mask: $1, probability: dropout.probability, seed: dropoutSeed(dropout.seed, $0)) }
+            decoderSites = decoderMasks.enumerated().map {
+                NormedResidual.Dropout(mask: $1, probability: dropout.probability, seed: dropoutSeed(dropout.seed, encoderMasks.count + $0))
+            }
+        }
         parts.encode(
             sources: batch.sources, lengths: lengths, sourceLength: S, streams: encoderStreams, activations: encoderLayers, memory: memory,
-            statistics: memoryStatistics)
+            statistics: memoryStatistics, dropout: encoderSites)
         batch.decoderInputs.withUnsafeBufferPointer { parts.decoderEmbeddings.forward(out: decoderStreams[0], tokens: $0.baseAddress!, rows: Nd, length: T, startPosition: 0) }
+        if let d = decoderSites?[0] { dropoutForward(decoderStreams[0], mask: d.mask, count: Nd * C, probability: d.probability, seed: d.seed) }
         let everySentence = Array(0..<B)
         for (l, block) in parts.decoder.enumerated() {
             let a = decoderLayers[l].block
             block.cross.projectMemory(kv: decoderLayers[l].keyValues, memory: memory, rows: Ne)
             block.forward(
                 output: decoderStreams[l + 1], input: decoderStreams[l], activations: a, kv: decoderLayers[l].keyValues, sentences: everySentence,
-                lengths: lengths, queries: T, sourceLength: S
+                lengths: lengths, queries: T, sourceLength: S, dropout: decoderSites.map { Array($0[(1 + 3 * l)...(3 + 3 * l)]) }
             ) { input, output in
                 block.attention.forward(out: output, inp: input, activations: a.attention, context: .sequences(count: B, length: T))
             }
@@ -265,6 +299,7 @@ public final class Seq2SeqTrainingPass {
 
     /// The gradient of the last forward's loss (which must have prepared the backward),
     /// accumulated into `gradients` (a `Seq2SeqWeights` of the model's config).
+    /// After a forward with dropout, the backward consumes its masks: once per forward.
     public func backward(into gradients: Seq2SeqWeights) {
         guard let batch else { preconditionFailure("backward before forward") }
         let c = model.config
@@ -286,21 +321,30 @@ public final class Seq2SeqTrainingPass {
         dmemory.update(repeating: 0, count: Ne * C)
         for (l, block) in parts.decoder.enumerated().reversed() {
             let (a, g) = (decoderLayers[l].block, grad.decoder[l])
-            block.mlpUnit.backward(dstream: ddecoder, x: a.afterCross, rows: Nd, activations: a.mlpUnit, scratch: dsublayer, into: g.mlpUnit.norm) { dinput, doutput, input in
+            func mask(_ site: Int) -> UnsafeMutablePointer<Float>? { dropped ? decoderMasks[1 + 3 * l + site] : nil }
+            block.mlpUnit.backward(
+                dstream: ddecoder, x: a.afterCross, rows: Nd, activations: a.mlpUnit, scratch: dsublayer, into: g.mlpUnit.norm, dropoutMask: mask(2)
+            ) { dinput, doutput, input in
                 block.mlp.backward(dinp: dinput, dout: doutput, inp: input, activations: a.mlp, rows: Nd, scratch: (dactivated, dhidden), into: g.mlp)
             }
             dkv.update(repeating: 0, count: Ne * 2 * C)
-            block.crossUnit.backward(dstream: ddecoder, x: a.afterAttention, rows: Nd, activations: a.crossUnit, scratch: dsublayer, into: g.crossUnit.norm) { dinput, doutput, input in
+            block.crossUnit.backward(
+                dstream: ddecoder, x: a.afterAttention, rows: Nd, activations: a.crossUnit, scratch: dsublayer, into: g.crossUnit.norm, dropoutMask: mask(1)
+            ) { dinput, doutput, input in
                 block.cross.backward(
                     dinp: dinput, dkv: dkv, dout: doutput, inp: input, kv: decoderLayers[l].keyValues, activations: a.cross, lengths: lengths, queries: T, sourceLength: S,
                     scratch: (dq, dmerged, square), into: g.cross)
             }
             block.cross.memoryBackward(dmemory: dmemory, dkv: dkv, memory: memory, rows: Ne, into: g.cross)
-            block.attentionUnit.backward(dstream: ddecoder, x: decoderStreams[l], rows: Nd, activations: a.attentionUnit, scratch: dsublayer, into: g.attentionUnit.norm) { dinput, doutput, input in
+            block.attentionUnit.backward(
+                dstream: ddecoder, x: decoderStreams[l], rows: Nd, activations: a.attentionUnit, scratch: dsublayer, into: g.attentionUnit.norm,
+                dropoutMask: mask(0)
+            ) { dinput, doutput, input in
                 block.attention.backward(
                     dinp: dinput, dout: doutput, inp: input, activations: a.attention, sequences: B, length: T, scratch: (dqkv, dmerged, square), into: g.attention)
             }
         }
+        if dropped { dropoutBackward(dinp: ddecoder, dout: ddecoder, mask: decoderMasks[0], count: Nd * C) }
         batch.decoderInputs.withUnsafeBufferPointer { parts.decoderEmbeddings.backward(dout: ddecoder, tokens: $0.baseAddress!, rows: Nd, length: T, into: grad.decoderEmbeddings) }
         if let norm = parts.encoderNorm, let gradNorm = grad.encoderNorm {
             dencoder.update(repeating: 0, count: Ne * C)
@@ -310,14 +354,21 @@ public final class Seq2SeqTrainingPass {
         }
         for (l, block) in parts.encoder.enumerated().reversed() {
             let (a, g) = (encoderLayers[l], grad.encoder[l])
-            block.mlpUnit.backward(dstream: dencoder, x: a.afterAttention, rows: Ne, activations: a.mlpUnit, scratch: dsublayer, into: g.mlpUnit.norm) { dinput, doutput, input in
+            func mask(_ site: Int) -> UnsafeMutablePointer<Float>? { dropped ? encoderMasks[1 + 2 * l + site] : nil }
+            block.mlpUnit.backward(
+                dstream: dencoder, x: a.afterAttention, rows: Ne, activations: a.mlpUnit, scratch: dsublayer, into: g.mlpUnit.norm, dropoutMask: mask(1)
+            ) { dinput, doutput, input in
                 block.mlp.backward(dinp: dinput, dout: doutput, inp: input, activations: a.mlp, rows: Ne, scratch: (dactivated, dhidden), into: g.mlp)
             }
-            block.attentionUnit.backward(dstream: dencoder, x: encoderStreams[l], rows: Ne, activations: a.attentionUnit, scratch: dsublayer, into: g.attentionUnit.norm) { dinput, doutput, input in
+            block.attentionUnit.backward(
+                dstream: dencoder, x: encoderStreams[l], rows: Ne, activations: a.attentionUnit, scratch: dsublayer, into: g.attentionUnit.norm,
+                dropoutMask: mask(0)
+            ) { dinput, doutput, input in
                 block.attention.backward(
                     dinp: dinput, dout: doutput, inp: input, activations: a.attention, lengths: lengths, length: S, scratch: (dqkv, dmerged, square), into: g.attention)
             }
         }
+        if dropped { dropoutBackward(dinp: dencoder, dout: dencoder, mask: encoderMasks[0], count: Ne * C) }
         batch.sources.withUnsafeBufferPointer { parts.encoderEmbeddings.backward(dout: dencoder, tokens: $0.baseAddress!, rows: Ne, length: S, into: grad.encoderEmbeddings) }
     }
 }

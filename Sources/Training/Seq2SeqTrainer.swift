@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import JSON
+import Kernels
 import Safetensors
 import Seq2Seq
 import Tokenizer
@@ -10,8 +11,9 @@ import Translation
 /// teacher forcing with label smoothing, clipping, AdamW on the schedule, validation loss and
 /// greedy BLEU, atomic checkpoints. The same `RunSettings`, `AdamW`, schedule, clipping and
 /// stop protocol as `Trainer` (the GPT's); what differs is the batch (a token budget, in
-/// `run.batch`, rather than B windows) and the model type. Not here (yet): dropout (the
-/// encoder–decoder training pass has none) and the GPT trainer's loss-spike skipping.
+/// `run.batch`, rather than B windows) and the model type. `run.dropout` drops the embeddings
+/// and every sub-layer's output, with masks seeded by the run's seed and the step (a resumed
+/// run stays bit-identical). Not here (yet): the GPT trainer's loss-spike skipping.
 public final class Seq2SeqTrainer {
     public let model: Seq2SeqModel
     /// `run.batch` is the token budget of one batch (padded source + target positions).
@@ -77,7 +79,8 @@ public final class Seq2SeqTrainer {
             let pass = Seq2SeqTrainingPass(
                 model: model, sentences: batch.sentences, sourceLength: batch.sourceLength, targetLength: batch.targetLength, pool: pool)
             pass.labelSmoothing = 0.1
-            let loss = pass.forward(batch: batch, prepareBackward: true)
+            let dropout = run.dropout > 0 ? Seq2SeqTrainingPass.Dropout(probability: run.dropout, seed: dropoutSeed(run.seed, step)) : nil
+            let loss = pass.forward(batch: batch, prepareBackward: true, dropout: dropout)
             guard loss.isFinite else { throw .nonFiniteLoss(step: step, lastCheckpoint: lastCheckpoint) }
             pass.backward(into: grads)
             let norm = grads.withMutableStorage { clipGradients($0, maxNorm: run.clip) }

@@ -54,7 +54,6 @@ extension TrainCommand {
         }
         guard source != target else { throw ValidationError("--source and --target must differ (both \(source))") }
         if let batchTokens, batchTokens <= 0 { throw ValidationError("--batch-tokens must be positive (got \(batchTokens))") }
-        if let dropout, dropout > 0 { throw ValidationError("--dropout: the encoder–decoder trains without dropout for now (got \(dropout))") }
         for (flag, given) in [("--batch", batch != nil), ("--accumulation", accumulation != nil), ("--config", config != nil)] where given {
             throw ValidationError("\(flag) is for --task lm; --task translate batches by --batch-tokens")
         }
@@ -114,6 +113,10 @@ extension TrainCommand {
                 settings.steps = steps
                 settings.schedule.totalSteps = steps
             }
+            if let dropout, dropout != settings.dropout {
+                printError("changing the run's dropout from \(settings.dropout) to \(dropout)")
+                settings.dropout = dropout
+            }
             printError("resuming at step \(loaded.optimizer.step) of \(settings.steps)")
         } else {
             let positional = try self.positional.map { name throws -> GPTConfig.Positional in
@@ -131,6 +134,7 @@ extension TrainCommand {
             settings.schedule.peak = lr ?? settings.schedule.peak
             settings.adam.weightDecay = weightDecay ?? settings.adam.weightDecay
             settings.clip = clip ?? settings.clip
+            settings.dropout = dropout ?? settings.dropout
             settings.evalEvery = evalEvery ?? settings.evalEvery
             settings.checkpointEvery = checkpointEvery ?? settings.checkpointEvery
         }

@@ -32,6 +32,18 @@ import Testing
         #expect(try Self.bytes(stopped + "/model.safetensors") == Self.bytes(straight + "/model.safetensors"))
     }
 
+    /// With --dropout the masks follow from the seed and the step: a resumed run still equals
+    /// an uninterrupted one, and differs from a run without dropout.
+    @Test func dropoutRunsResumeBitForBitToo() throws {
+        let straight = try Self.trained(extra: ["--dropout", "0.2"])
+        let stopped = try Self.trained(extra: ["--dropout", "0.2", "--stop-at", "4"])
+        let resumed = try CLI.run(["train", "--task", "translate", "--data", Self.pairs, "--output", stopped, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Self.bytes(stopped + "/checkpoint.safetensors") == Self.bytes(straight + "/checkpoint.safetensors"))
+        let plain = try Self.trained()
+        #expect(try Self.bytes(plain + "/checkpoint.safetensors") != Self.bytes(straight + "/checkpoint.safetensors"))
+    }
+
     @Test func translateGivesOneLinePerLineAndAnEmptyLineStaysEmpty() throws {
         let model = try Self.trained() + "/model.safetensors"
         let r = try CLI.run(["translate", "--model", model, "-"], stdin: "I have a dog.\n\nWe see the red cat.\n")
