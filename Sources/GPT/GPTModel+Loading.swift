@@ -219,11 +219,14 @@ extension GPTModel {
         return (GPTModel(weights: weights), source)
     }
 
+    /// The error for an encoder–decoder's file (`format`) given where a GPT is wanted.
+    public static func notAChatModel(path: String, format: String) -> GPTError {
+        .badConfig(path: path, reason: "is an encoder–decoder translation model (format \(format)), not a chat model: use attnchat translate or eval")
+    }
+
     /// Reads the config attnchat stores in `__metadata__`.
     static func attnchatConfig(metadata: [String: String], path: String) throws(GPTError) -> GPTConfig {
-        if let format = metadata[formatKey], format.hasPrefix("attnchat-seq2seq") {
-            throw .badConfig(path: path, reason: "is an encoder–decoder translation model (format \(format)), not a chat model: use attnchat translate or eval")
-        }
+        if let format = metadata[formatKey], format.hasPrefix("attnchat-seq2seq") { throw notAChatModel(path: path, format: format) }
         guard metadata[formatKey] == formatName, let versionText = metadata[versionKey], let configText = metadata[configKey] else {
             throw .badConfig(path: path, reason: "no attnchat config in __metadata__ (a Hugging Face checkpoint is loaded from its directory, with config.json)")
         }

@@ -24,6 +24,10 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws(GPTError) -> (model: GPTModel, source: ModelSource) {
         if isDefault { return try loadDefaultModel() }
+        // The embedded translation model's name, given to a chat command: said as a file of it would be.
+        if model == TranslationModel.embeddedName {
+            throw GPTModel.notAChatModel(path: model, format: "attnchat-seq2seq")
+        }
         return try GPTModel.load(path: model, contextLimit: contextLimit)
     }
 

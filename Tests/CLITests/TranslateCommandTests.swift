@@ -95,6 +95,14 @@ import Testing
         }
     }
 
+    @Test func theEmbeddedTranslationModelGivenToTheChatCommandsIsNamedAsSuch() throws {
+        for command in [["info"], ["generate", "--prompt", "hi"], ["chat", "--no-tui"]] {
+            let r = try CLI.run(command + ["--model", "default-translate"], stdin: "")
+            #expect(r.status == 65, "\(command)")
+            #expect(r.stderr.hasPrefix("attnchat: default-translate: is an encoder–decoder translation model"), "\(r.stderr)")
+        }
+    }
+
     @Test func aLineLongerThanTheContextExits65NamingItAndPrintsNothing() throws {
         let model = try Self.trained(steps: 1) + "/model.safetensors"
         let long = Array(repeating: "cat", count: 40).joined(separator: " ")
